@@ -1,0 +1,73 @@
+# attograd: a small reverse-mode autograd engine with attention layers.
+# Objects and dependency files go under $(BUILD); `make help` lists the targets.
+
+CXX      ?= g++
+BUILD    ?= build
+# Never -ffast-math: it assumes no infinities and breaks the -inf attention mask.
+# -ffp-contract=off keeps results (and the PyTorch-compatible random numbers) independent of FMA contraction.
+CXXFLAGS ?= -O2 -march=native
+CXXFLAGS += -std=c++20 -ffp-contract=off -Wall -Wextra -fopenmp -I. -MMD -MP
+# OpenBLAS is found through pkg-config (expanded when a recipe runs, after `deps` installed it).
+BLAS_CFLAGS = $(shell pkg-config --cflags openblas)
+BLAS_LIBS   = $(shell pkg-config --libs openblas)
+LDLIBS   = $(BLAS_LIBS) -fopenmp
+
+# `make test SANITIZE=1` builds everything under build/sanitize with AddressSanitizer and UBSan.
+ifdef SANITIZE
+BUILD    := build/sanitize
+CXXFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+            $(filter-out -O2 -march=native,$(CXXFLAGS))
+LDLIBS   += -fsanitize=address,undefined
+endif
+
+LIB_SRCS  := $(wildcard engine/*.cpp layers/*.cpp)
+TEST_SRCS := $(wildcard tests/*.cpp)
+EXAMPLES  := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))
+LIB       := $(BUILD)/libattograd.a
+DEPS_OK   := $(BUILD)/.deps-ok
+
+.PHONY: all run test examples deps clean help
+
+# Build the library, the examples and the test runner.
+all: $(LIB) $(EXAMPLES) $(BUILD)/tests/run_tests
+
+# Build and run the main example (the notebooks' averaging trick).
+run: $(BUILD)/examples/xbow
+	$(BUILD)/examples/xbow
+
+# Build and run the whole test suite; the last line reads "N passed, M failed".
+test: $(BUILD)/tests/run_tests
+	$(BUILD)/tests/run_tests
+
+# Build every example program into $(BUILD)/examples.
+examples: $(EXAMPLES)
+
+# Install the Debian packages the build needs, if any is missing (needs root or sudo).
+deps: $(DEPS_OK)
+$(DEPS_OK):
+	@scripts/install-deps.sh
+	@mkdir -p $(@D) && touch $@
+
+# Remove everything the build made.
+clean:
+	rm -rf build
+
+# List the targets.
+help:
+	@grep -B1 -E '^[a-z]+:' Makefile | grep -E '^#' | sed 's/^# //'
+
+$(BUILD)/%.o: %.cpp | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(BLAS_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB)
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/run_tests: $(TEST_SRCS:%.cpp=$(BUILD)/%.o) $(LIB)
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

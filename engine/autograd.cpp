@@ -1,0 +1,155 @@
+#include "engine/autograd.h"
+
+#include <algorithm>
+#include <atomic>
+#include <stdexcept>
+
+#include "engine/ops.h"
+
+namespace ag {
+
+namespace {
+thread_local bool g_grad_mode = true;
+std::atomic<uint64_t> g_backward_pass{0};
+}  // namespace
+
+bool grad_mode_enabled() { return g_grad_mode; }
+
+NoGradGuard::NoGradGuard() : previous_(g_grad_mode) { g_grad_mode = false; }
+NoGradGuard::~NoGradGuard() { g_grad_mode = previous_; }
+
+bool needs_grad(const std::vector<const Tensor*>& inputs) {
+    if (!g_grad_mode) return false;
+    for (const Tensor* t : inputs)
+        if (t->defined() && t->requires_grad()) return true;
+    return false;
+}
+
+void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>& inputs,
+                 std::function<void(const Tensor& dout)> backward) {
+    auto node = std::make_shared<Node>();
+    node->name = std::move(name);
+    for (const Tensor* t : inputs)
+        if (t->defined() && t->requires_grad()) node->inputs.push_back(t->impl_ptr());
+    node->backward = std::move(backward);
+    out.impl().requires_grad = true;
+    out.impl().grad_fn = std::move(node);
+}
+
+// A Node owns its inputs, which own their Nodes, and so on: destroying the end of a chain of a million ops would
+// recurse a million deep. Instead, each dying node adopts the nodes that only it keeps alive and frees them in a
+// loop. The backward function goes first, so that the inputs it captured are owned by `inputs` alone.
+Node::~Node() {
+    std::vector<std::shared_ptr<Node>> orphans;
+    auto adopt = [&orphans](Node& n) {
+        n.backward = nullptr;
+        for (auto& input : n.inputs)
+            if (input.use_count() == 1 && input->grad_fn && input->grad_fn.use_count() == 1)
+                orphans.push_back(std::move(input->grad_fn));
+        n.inputs.clear();
+    };
+    adopt(*this);
+    while (!orphans.empty()) {
+        std::shared_ptr<Node> n = std::move(orphans.back());
+        orphans.pop_back();
+        adopt(*n);
+    }  // n is destroyed here with no inputs left, so its destructor does not recurse
+}
+
+void accumulate_grad(const Tensor& input, const Tensor& g) {
+    if (!input.requires_grad()) return;
+    Tensor grad = g.shape() == input.shape() ? g : sum_to(g, input.shape());
+    TensorImpl& impl = input.impl();
+    if (!impl.grad) {
+        // Take g's buffer when nothing else can see it; otherwise copy, so two inputs never share one .grad.
+        bool owned = grad.impl_ptr().use_count() == 1 && grad.impl().storage.use_count() == 1 &&
+                     grad.is_contiguous() && grad.offset() == 0;
+        impl.grad = owned ? grad.impl_ptr() : grad.clone().impl_ptr();
+        return;
+    }
+    add_(Tensor(impl.grad), grad);
+}
+
+namespace {
+
+// Tensors with a grad_fn reachable from root, ordered so that every tensor comes before the inputs of its op
+// (reverse post-order of an iterative depth-first search: no recursion, so any depth is fine).
+std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::shared_ptr<TensorImpl>& root) {
+    uint64_t pass = ++g_backward_pass;
+    std::vector<std::shared_ptr<TensorImpl>> post_order;
+    std::vector<std::pair<std::shared_ptr<TensorImpl>, size_t>> stack;  // (tensor, next input to visit)
+    root->grad_fn->visit_mark = pass;
+    stack.emplace_back(root, 0);
+    while (!stack.empty()) {
+        std::shared_ptr<TensorImpl> t = stack.back().first;
+        size_t next = stack.back().second++;
+        Node& node = *t->grad_fn;
+        if (!node.backward)
+            throw std::invalid_argument(
+                "backward: the graph through '" + node.name +
+                "' was already freed by an earlier backward(); pass retain_graph = true to the first call to "
+                "go through it again");
+        if (next < node.inputs.size()) {
+            const std::shared_ptr<TensorImpl>& input = node.inputs[next];
+            if (input->grad_fn && input->grad_fn->visit_mark != pass) {
+                input->grad_fn->visit_mark = pass;
+                stack.emplace_back(input, 0);
+            }
+        } else {
+            post_order.push_back(std::move(t));
+            stack.pop_back();
+        }
+    }
+    std::reverse(post_order.begin(), post_order.end());
+    return post_order;
+}
+
+Tensor seed_gradient(const Tensor& root, const Tensor& grad) {
+    if (!grad.defined()) {
+        if (root.numel() != 1)
+            throw std::invalid_argument(
+                "backward: grad can be implicitly created only for a tensor with one element; got shape " +
+                shape_str(root.shape()) + " (pass a gradient of that shape)");
+        return ones(root.shape(), root.dtype());
+    }
+    if (grad.shape() != root.shape())
+        throw std::invalid_argument("backward: grad must have the shape of the tensor; got " + shape_str(grad.shape()) +
+                                    " for a tensor of shape " + shape_str(root.shape()));
+    if (grad.dtype() != root.dtype())
+        throw std::invalid_argument("backward: grad must have the dtype of the tensor; got " + dtype_name(grad.dtype()) +
+                                    " for " + dtype_name(root.dtype()));
+    return grad.clone();
+}
+
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
+    if (!root.requires_grad())
+        throw std::invalid_argument("backward: the tensor does not require grad and has no grad_fn");
+    if (!is_floating(root.dtype()))
+        throw std::invalid_argument("backward: only floating-point tensors have gradients; got " +
+                                    dtype_name(root.dtype()));
+    NoGradGuard no_grad;  // the backward functions' own ops are not recorded
+    Tensor seed = seed_gradient(root, grad);
+    if (root.is_leaf()) {
+        accumulate_grad(root, seed);
+        return;
+    }
+    // The order holds each tensor until its turn, then lets it go: with the graph's edges cleared behind us,
+    // intermediate results and their saved tensors are freed as the pass moves towards the leaves.
+    std::vector<std::shared_ptr<TensorImpl>> order = topological_order(root.impl_ptr());
+    accumulate_grad(root, seed);
+    for (std::shared_ptr<TensorImpl>& t : order) {
+        Node& node = *t->grad_fn;
+        // A tensor that got no gradient (its consumers gave none) contributes nothing further.
+        if (t->grad) node.backward(Tensor(t->grad));
+        if (!t->retains_grad) t->grad.reset();
+        if (!retain_graph) {
+            node.backward = nullptr;  // frees the tensors this op saved for backward
+            node.inputs.clear();
+        }
+        t.reset();
+    }
+}
+
+}  // namespace ag

@@ -1,0 +1,66 @@
+// The define-by-run graph and the reverse-mode driver.
+//
+// Every op that reads a tensor requiring grad gives its result a Node: the op's name, the input tensors it read
+// (the graph's edges), and a backward function that receives dout = d loss / d result and accumulates (+=) into
+// each input's gradient. backward() visits the nodes in reverse topological order, so each node runs once, after
+// every consumer of its result has contributed to dout.
+//
+// Ownership: result -> Node -> inputs. A backward function captures its inputs (or tensors with no grad_fn), never
+// its own result: that would be a shared_ptr cycle and leak the graph. An op that needs its result in backward
+// (softmax) saves result.detach(), a second handle to the same values with no grad_fn.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace ag {
+
+struct Node {
+    std::string name;                                   // "MatmulBackward": shown in graph dumps and errors
+    std::vector<std::shared_ptr<TensorImpl>> inputs;    // the tensors this op read that require grad
+    std::function<void(const Tensor& dout)> backward;   // null once run (the graph is freed) unless retained
+    uint64_t visit_mark = 0;                            // scratch for the topological sort
+    ~Node();                                            // frees long chains without recursion
+};
+
+// True while gradients are being recorded on this thread (the default). NoGradGuard switches it off.
+bool grad_mode_enabled();
+
+// RAII: ops run inside its scope record no graph (for evaluation and optimiser updates).
+// The mode is per thread; the engine's own worker threads never create tensors.
+class NoGradGuard {
+public:
+    NoGradGuard();
+    ~NoGradGuard();
+    NoGradGuard(const NoGradGuard&) = delete;
+    NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
+// True when grad mode is on and any of the tensors requires grad: the op must record a Node.
+bool needs_grad(const std::vector<const Tensor*>& inputs);
+inline bool needs_grad(const Tensor& a) { return grad_mode_enabled() && a.requires_grad(); }
+inline bool needs_grad(const Tensor& a, const Tensor& b) {
+    return grad_mode_enabled() && (a.requires_grad() || b.requires_grad());
+}
+
+// Makes `out` the result of a recorded op: out.requires_grad becomes true and out.grad_fn a Node with these
+// inputs (those that require grad become edges) and this backward function.
+void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>& inputs,
+                 std::function<void(const Tensor& dout)> backward);
+
+// The one way a backward function hands a gradient to an input: input.grad += g. When g has the broadcast shape
+// of the op rather than input's own shape, it is first summed back to input's shape (sum_to). No-op when the
+// input does not require grad.
+void accumulate_grad(const Tensor& input, const Tensor& g);
+
+// Runs reverse-mode differentiation from `root` (Tensor::backward calls this).
+void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph);
+
+}  // namespace ag

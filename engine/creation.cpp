@@ -1,0 +1,131 @@
+#include <cmath>
+#include <stdexcept>
+
+#include "engine/autograd.h"
+#include "engine/kernels.h"
+#include "engine/ops.h"
+#include "engine/random.h"
+
+namespace ag {
+
+Tensor zeros(const Shape& shape, DType dtype) { return empty(shape, dtype, /*zero=*/true); }
+Tensor ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
+
+Tensor full(const Shape& shape, double value, DType dtype) {
+    Tensor out = empty(shape, dtype);
+    dispatch_all(dtype, [&]<typename T>() {
+        T* p = out.data<T>();
+        const T v = static_cast<T>(value);
+        for (int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = v;
+    });
+    return out;
+}
+
+Tensor arange(double end, DType dtype) { return arange(0, end, 1, dtype); }
+
+Tensor arange(double start, double end, double step, DType dtype) {
+    if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
+        throw std::invalid_argument("arange: start, end and step must be finite and step nonzero; got start=" +
+                                    std::to_string(start) + ", end=" + std::to_string(end) + ", step=" + std::to_string(step));
+    int64_t n = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((end - start) / step)));
+    Tensor out = empty({n}, dtype);
+    dispatch_all(dtype, [&]<typename T>() {
+        T* p = out.data<T>();
+        for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+    });
+    return out;
+}
+
+// Keeps element [.., i, j] where keep(j - i) holds, zeroes the rest. Differentiable: da = the same mask of dout.
+static Tensor triangle(const Tensor& a, int64_t diagonal, bool lower, const char* op) {
+    if (a.dim() < 2)
+        throw std::invalid_argument(std::string(op) + ": needs a tensor with at least 2 dims; got shape " +
+                                    shape_str(a.shape()));
+    Tensor out = a.detach().clone();
+    const int64_t rows = a.size(-2), cols = a.size(-1), mats = a.numel() / std::max<int64_t>(1, rows * cols);
+    dispatch_all(a.dtype(), [&]<typename T>() {
+        T* p = out.data<T>();
+        for (int64_t m = 0; m < mats; ++m)
+            for (int64_t i = 0; i < rows; ++i)
+                for (int64_t j = 0; j < cols; ++j) {
+                    bool keep = lower ? j - i <= diagonal : j - i >= diagonal;
+                    if (!keep) p[(m * rows + i) * cols + j] = T(0);
+                }
+    });
+    if (needs_grad(a))
+        set_grad_fn(out, lower ? "TrilBackward" : "TriuBackward", {&a}, [a, diagonal, lower, op](const Tensor& dout) {
+            accumulate_grad(a, triangle(dout, diagonal, lower, op));  // da += tril(dout) (or triu)
+        });
+    return out;
+}
+
+Tensor tril(const Tensor& a, int64_t diagonal) { return triangle(a, diagonal, true, "tril"); }
+Tensor triu(const Tensor& a, int64_t diagonal) { return triangle(a, diagonal, false, "triu"); }
+
+// ---- random ------------------------------------------------------------------------------------------------------------
+
+Tensor randn(const Shape& shape, DType dtype, Generator* gen) {
+    Generator& g = gen ? *gen : default_generator();
+    Tensor out = empty(shape, dtype);
+    dispatch_floating(dtype, "randn", [&]<typename T>() { g.fill_normal(out.data<T>(), out.numel(), 0.0, 1.0); });
+    return out;
+}
+
+Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
+    Generator& g = gen ? *gen : default_generator();
+    Tensor out = empty(shape, dtype);
+    dispatch_floating(dtype, "rand", [&]<typename T>() { g.fill_uniform(out.data<T>(), out.numel(), 0.0, 1.0); });
+    return out;
+}
+
+Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator* gen) {
+    Generator& g = gen ? *gen : default_generator();
+    if (high <= low)
+        throw std::invalid_argument("randint: high must be greater than low; got low=" + std::to_string(low) +
+                                    ", high=" + std::to_string(high));
+    Tensor out = empty(shape, DType::Int64);
+    g.fill_randint(out.data<int64_t>(), out.numel(), low, high);
+    return out;
+}
+
+// ---- from data -----------------------------------------------------------------------------------------------------------
+
+NestedList::NestedList(std::initializer_list<NestedList> items) {
+    shape_ = {static_cast<int64_t>(items.size())};
+    if (items.size() == 0) return;
+    const Shape& inner = items.begin()->shape();
+    for (const NestedList& item : items) {
+        if (item.shape() != inner)
+            throw std::invalid_argument("tensor: nested lists must be rectangular; got rows of shapes " +
+                                        shape_str(inner) + " and " + shape_str(item.shape()));
+        values_.insert(values_.end(), item.values().begin(), item.values().end());
+    }
+    shape_.insert(shape_.end(), inner.begin(), inner.end());
+}
+
+Tensor tensor(const NestedList& data, DType dtype) {
+    Tensor out = empty(data.shape(), dtype);
+    dispatch_all(dtype, [&]<typename T>() {
+        T* p = out.data<T>();
+        for (size_t i = 0; i < data.values().size(); ++i) p[i] = static_cast<T>(data.values()[i]);
+    });
+    return out;
+}
+
+template <typename T>
+static Tensor from_values(const std::vector<T>& values, const Shape& shape) {
+    if (static_cast<int64_t>(values.size()) != numel_of(shape))
+        throw std::invalid_argument("from_vector: the shape must hold exactly the values given; got " +
+                                    std::to_string(values.size()) + " values for shape " + shape_str(shape));
+    Tensor out = empty(shape, dtype_of<T>());
+    std::copy(values.begin(), values.end(), out.data<T>());
+    return out;
+}
+
+Tensor from_vector(const std::vector<float>& values, const Shape& shape) { return from_values(values, shape); }
+Tensor from_vector(const std::vector<double>& values, const Shape& shape) { return from_values(values, shape); }
+Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape) { return from_values(values, shape); }
+
+}  // namespace ag

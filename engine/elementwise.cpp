@@ -1,0 +1,170 @@
+// Element-wise ops: forward through kernels::map / kernels::zip, backward right below each as a formula.
+// Broadcasting is handled once: the forward kernels read broadcast operands with stride 0, and accumulate_grad sums
+// a gradient of the broadcast shape back to each input's shape.
+#include <cmath>
+#include <stdexcept>
+
+#include "engine/autograd.h"
+#include "engine/kernels.h"
+#include "engine/ops.h"
+
+namespace ag {
+
+namespace {
+
+void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
+    if (a.dtype() != b.dtype())
+        throw std::invalid_argument(std::string(op) + ": both tensors must have the same dtype; got " +
+                                    dtype_name(a.dtype()) + " and " + dtype_name(b.dtype()));
+}
+
+// out = f(a, b) over the broadcast shape of a and b.
+template <typename F>
+Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
+    check_same_dtype(a, b, op);
+    Tensor out = empty(broadcast_shapes(a.shape(), b.shape(), op), a.dtype());
+    dispatch_floating(a.dtype(), op, [&]<typename T>() { kernels::zip<T, T>(out, a, b, f); });
+    return out;
+}
+
+// out = f(a).
+template <typename F>
+Tensor unary(const Tensor& a, const char* op, F f) {
+    Tensor out = empty(a.shape(), a.dtype());
+    dispatch_floating(a.dtype(), op, [&]<typename T>() { kernels::map<T, T>(out, a, f); });
+    return out;
+}
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) {
+    Tensor out = binary(a, b, "add", [](auto x, auto y) { return x + y; });
+    if (needs_grad(a, b))
+        set_grad_fn(out, "AddBackward", {&a, &b}, [a, b](const Tensor& dout) {
+            accumulate_grad(a, dout);  // da += dout
+            accumulate_grad(b, dout);  // db += dout
+        });
+    return out;
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+    Tensor out = binary(a, b, "sub", [](auto x, auto y) { return x - y; });
+    if (needs_grad(a, b))
+        set_grad_fn(out, "SubBackward", {&a, &b}, [a, b](const Tensor& dout) {
+            accumulate_grad(a, dout);                          // da += dout
+            if (b.requires_grad()) accumulate_grad(b, -dout);  // db -= dout
+        });
+    return out;
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+    Tensor out = binary(a, b, "mul", [](auto x, auto y) { return x * y; });
+    if (needs_grad(a, b))
+        set_grad_fn(out, "MulBackward", {&a, &b}, [a, b](const Tensor& dout) {
+            if (a.requires_grad()) accumulate_grad(a, dout * b);  // da += dout * b
+            if (b.requires_grad()) accumulate_grad(b, dout * a);  // db += dout * a
+        });
+    return out;
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+    Tensor out = binary(a, b, "div", [](auto x, auto y) { return x / y; });
+    if (needs_grad(a, b))
+        set_grad_fn(out, "DivBackward", {&a, &b}, [a, b](const Tensor& dout) {
+            if (a.requires_grad()) accumulate_grad(a, dout / b);            // da += dout / b
+            if (b.requires_grad()) accumulate_grad(b, -dout * a / (b * b));  // db += -dout * a / b^2
+        });
+    return out;
+}
+
+Tensor neg(const Tensor& a) {
+    Tensor out = unary(a, "neg", [](auto x) { return -x; });
+    if (needs_grad(a))
+        set_grad_fn(out, "NegBackward", {&a}, [a](const Tensor& dout) {
+            accumulate_grad(a, -dout);  // da += -dout
+        });
+    return out;
+}
+
+Tensor pow(const Tensor& a, double p) {
+    Tensor out = unary(a, "pow", [p](auto x) { return static_cast<decltype(x)>(std::pow(x, p)); });
+    if (needs_grad(a))
+        set_grad_fn(out, "PowBackward", {&a}, [a, p](const Tensor& dout) {
+            accumulate_grad(a, dout * pow(a, p - 1) * p);  // da += dout * p * a^(p-1)
+        });
+    return out;
+}
+
+Tensor exp(const Tensor& a) {
+    Tensor out = unary(a, "exp", [](auto x) { return std::exp(x); });
+    if (needs_grad(a))
+        set_grad_fn(out, "ExpBackward", {&a}, [a, y = out.detach()](const Tensor& dout) {
+            accumulate_grad(a, dout * y);  // da += dout * exp(a)
+        });
+    return out;
+}
+
+Tensor log(const Tensor& a) {
+    Tensor out = unary(a, "log", [](auto x) { return std::log(x); });
+    if (needs_grad(a))
+        set_grad_fn(out, "LogBackward", {&a}, [a](const Tensor& dout) {
+            accumulate_grad(a, dout / a);  // da += dout / a
+        });
+    return out;
+}
+
+Tensor sqrt(const Tensor& a) {
+    Tensor out = unary(a, "sqrt", [](auto x) { return std::sqrt(x); });
+    if (needs_grad(a))
+        set_grad_fn(out, "SqrtBackward", {&a}, [a, y = out.detach()](const Tensor& dout) {
+            accumulate_grad(a, dout / (y * 2.0));  // da += dout / (2 sqrt(a))
+        });
+    return out;
+}
+
+Tensor tanh(const Tensor& a) {
+    Tensor out = unary(a, "tanh", [](auto x) { return std::tanh(x); });
+    if (needs_grad(a))
+        set_grad_fn(out, "TanhBackward", {&a}, [a, y = out.detach()](const Tensor& dout) {
+            accumulate_grad(a, dout * (1.0 - y * y));  // da += dout * (1 - tanh(a)^2)
+        });
+    return out;
+}
+
+Tensor relu(const Tensor& a) {
+    Tensor out = unary(a, "relu", [](auto x) { return x > 0 ? x : decltype(x)(0); });
+    if (needs_grad(a))
+        set_grad_fn(out, "ReluBackward", {&a}, [a](const Tensor& dout) {
+            accumulate_grad(a, dout.masked_fill(a <= 0.0, 0.0));  // da += dout * (a > 0)
+        });
+    return out;
+}
+
+void add_(const Tensor& a, const Tensor& b) {
+    check_same_dtype(a, b, "add_");
+    if (broadcast_shapes(a.shape(), b.shape(), "add_") != a.shape())
+        throw std::invalid_argument("add_: the added tensor must broadcast to the target's shape; got " +
+                                    shape_str(b.shape()) + " into " + shape_str(a.shape()));
+    dispatch_floating(a.dtype(), "add_", [&]<typename T>() { kernels::zip<T, T>(a, a, b, [](T x, T y) { return x + y; }); });
+}
+
+Tensor masked_fill(const Tensor& a, const Tensor& mask, double value) {
+    if (mask.dtype() != DType::Bool)
+        throw std::invalid_argument("masked_fill: the mask must be a bool tensor (e.g. tril == 0); got " +
+                                    dtype_name(mask.dtype()));
+    if (broadcast_shapes(a.shape(), mask.shape(), "masked_fill") != a.shape())
+        throw std::invalid_argument("masked_fill: the mask must broadcast to the tensor's shape; got mask " +
+                                    shape_str(mask.shape()) + " for tensor " + shape_str(a.shape()));
+    Tensor out = empty(a.shape(), a.dtype());
+    dispatch_all(a.dtype(), [&]<typename T>() {
+        const T v = static_cast<T>(value);
+        kernels::zip<T, T, bool>(out, a, mask, [v](T x, bool masked) { return masked ? v : x; });
+    });
+    if (needs_grad(a))
+        set_grad_fn(out, "MaskedFillBackward", {&a}, [a, mask](const Tensor& dout) {
+            accumulate_grad(a, masked_fill(dout, mask, 0.0));  // da += dout where the mask is false, else 0
+        });
+    return out;
+}
+
+}  // namespace ag

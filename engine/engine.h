@@ -1,0 +1,8 @@
+// The whole engine in one include: tensors, ops, autograd, random numbers, gradcheck.
+#pragma once
+#include "engine/autograd.h"
+#include "engine/gradcheck.h"
+#include "engine/kernels.h"
+#include "engine/ops.h"
+#include "engine/random.h"
+#include "engine/tensor.h"

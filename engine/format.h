@@ -1,0 +1,24 @@
+// Printing tensors exactly like PyTorch 1.13 does, so our output can be read beside PyTorch
+// notebooks.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ag {
+
+// How the values should be read: as floating-point numbers ("0.5000", "1.", "nan"),
+// as integers ("42"), or as booleans ("True" / "False").
+enum class ValueKind { Floating, Integer, Boolean };
+
+// Formats a tensor like PyTorch's repr: "tensor([...]" + suffixes + ")", using PyTorch's
+// default print options (precision 4, threshold 1000, edgeitems 3, linewidth 80, sci mode auto).
+// values: every element in row-major order, converted to double (integers exactly; bool as 0/1).
+// suffixes: extra "key=value" parts such as "dtype=torch.float64" or "requires_grad=True", in
+// order; the caller decides which apply. format_tensor itself adds "size=(0, 3)" for empty tensors
+// with other than one dimension, as PyTorch does (before the caller's suffixes).
+// Throws std::invalid_argument if values.size() does not match the shape.
+std::string format_tensor(const std::vector<int64_t>& shape, const std::vector<double>& values,
+                          ValueKind kind, const std::vector<std::string>& suffixes = {});
+
+}  // namespace ag

@@ -1,0 +1,119 @@
+#include "engine/gradcheck.h"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "engine/autograd.h"
+#include "engine/ops.h"
+
+namespace ag {
+
+namespace {
+
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+// The element at flat row-major index i of a (possibly strided) float64 tensor.
+double& element(const Tensor& t, int64_t i) {
+    int64_t offset = 0;
+    for (int64_t d = t.dim() - 1; d >= 0; --d) {
+        offset += (i % t.shape()[d]) * t.strides()[d];
+        i /= t.shape()[d];
+    }
+    return t.data<double>()[offset];
+}
+
+// jacobian[k][j][i] = d out[j] / d inputs[k][i], by backward() once per output element.
+std::vector<std::vector<std::vector<double>>> analytic_jacobian(const Fn& fn, const std::vector<Tensor>& inputs) {
+    Tensor out = fn(inputs);
+    const int64_t n_out = out.numel();
+    std::vector<std::vector<std::vector<double>>> jac(inputs.size());
+    for (size_t k = 0; k < inputs.size(); ++k)
+        jac[k].assign(n_out, std::vector<double>(inputs[k].requires_grad() ? inputs[k].numel() : 0, 0.0));
+    if (!out.requires_grad()) return jac;  // nothing depends on the inputs: every entry is 0
+    for (int64_t j = 0; j < n_out; ++j) {
+        for (const Tensor& x : inputs) x.impl().grad.reset();
+        Tensor seed = zeros(out.shape(), DType::Float64);
+        element(seed, j) = 1.0;
+        out.backward(seed, /*retain_graph=*/true);
+        for (size_t k = 0; k < inputs.size(); ++k) {
+            Tensor g = inputs[k].grad();
+            if (!g.defined()) continue;
+            for (int64_t i = 0; i < inputs[k].numel(); ++i) jac[k][j][i] = element(g, i);
+        }
+    }
+    return jac;
+}
+
+// d out / d inputs[k][i] for every output element, by central differences.
+std::vector<double> numeric_column(const Fn& fn, const std::vector<Tensor>& inputs, size_t k, int64_t i, double eps) {
+    NoGradGuard no_grad;
+    double& x = element(inputs[k], i);
+    const double saved = x;
+    x = saved + eps;
+    std::vector<double> plus = fn(inputs).to_vector<double>();
+    x = saved - eps;
+    std::vector<double> minus = fn(inputs).to_vector<double>();
+    x = saved;
+    for (size_t j = 0; j < plus.size(); ++j) plus[j] = (plus[j] - minus[j]) / (2 * eps);
+    return plus;
+}
+
+std::string describe_failure(const GradcheckResult& r, const Tensor& input, const GradcheckOptions& o) {
+    std::ostringstream s;
+    s.precision(8);
+    s << "gradcheck: the gradient of input " << r.input << " (shape " << shape_str(input.shape()) << ") is wrong at "
+      << "its element " << r.input_element << ", for output element " << r.output_element << ":\n"
+      << "  analytic (backward) " << r.analytic << "\n"
+      << "  numeric (finite differences) " << r.numeric << "\n"
+      << "  |difference| " << std::abs(r.analytic - r.numeric) << " > atol " << o.atol << " + rtol " << o.rtol
+      << " * |numeric|";
+    return s.str();
+}
+
+void check_inputs(const std::vector<Tensor>& inputs) {
+    bool any = false;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+        if (!inputs[k].requires_grad()) continue;
+        any = true;
+        if (inputs[k].dtype() != DType::Float64)
+            throw std::invalid_argument("gradcheck: input " + std::to_string(k) + " is " +
+                                        dtype_name(inputs[k].dtype()) +
+                                        "; finite differences need float64 (make it with DType::Float64 or .to())");
+        if (!inputs[k].is_leaf())
+            throw std::invalid_argument("gradcheck: input " + std::to_string(k) +
+                                        " is not a leaf; pass tensors created with requires_grad_()");
+    }
+    if (!any) throw std::invalid_argument("gradcheck: no input requires grad; call requires_grad_() on those to check");
+}
+
+}  // namespace
+
+GradcheckResult gradcheck(const Fn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
+    check_inputs(inputs);
+    std::vector<std::shared_ptr<TensorImpl>> saved_grads;  // the user's .grad, restored at the end
+    for (const Tensor& x : inputs) saved_grads.push_back(x.impl().grad);
+    GradcheckResult result;
+    {
+        auto jac = analytic_jacobian(fn, inputs);
+        double worst = -1;
+        for (size_t k = 0; k < inputs.size() && result.passed; ++k) {
+            if (!inputs[k].requires_grad()) continue;
+            for (int64_t i = 0; i < inputs[k].numel(); ++i) {
+                std::vector<double> numeric = numeric_column(fn, inputs, k, i, options.eps);
+                for (size_t j = 0; j < numeric.size(); ++j) {
+                    double a = jac[k][j][i], n = numeric[j], excess = std::abs(a - n) - (options.atol + options.rtol * std::abs(n));
+                    if (!(excess <= 0) && !(excess <= worst)) {  // NaN counts as a failure
+                        worst = std::isnan(excess) ? INFINITY : excess;
+                        result = {false, "", static_cast<int>(k), i, static_cast<int64_t>(j), a, n};
+                    }
+                }
+            }
+        }
+    }
+    for (size_t k = 0; k < inputs.size(); ++k) inputs[k].impl().grad = saved_grads[k];
+    if (!result.passed) result.report = describe_failure(result, inputs[result.input], options);
+    return result;
+}
+
+}  // namespace ag

@@ -1,0 +1,154 @@
+#include "engine/kernels.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+namespace ag::kernels {
+
+int set_num_threads(int n) {
+    if (n < 1) throw std::invalid_argument("set_num_threads: need at least 1 thread; got " + std::to_string(n));
+    int previous = omp_get_max_threads();
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+    return previous;
+}
+
+int num_threads() { return omp_get_max_threads(); }
+
+// ---- sum over a set of dims --------------------------------------------------------------------------------------
+
+template <typename T>
+void sum_into(const Tensor& out, const Tensor& a) {
+    // Split a's dims into kept ones (out has the same size there) and reduced ones (out has size 1).
+    Shape kept_shape, kept_strides, red_shape, red_strides;
+    for (int64_t d = 0; d < a.dim(); ++d) {
+        bool reduced = out.shape()[d] == 1 && a.shape()[d] != 1;
+        (reduced ? red_shape : kept_shape).push_back(a.shape()[d]);
+        (reduced ? red_strides : kept_strides).push_back(a.strides()[d]);
+    }
+    const int64_t n_out = numel_of(kept_shape), n_red = numel_of(red_shape);
+    Loop<1> red = coalesce(Loop<1>{red_shape, {red_strides}});
+    const int64_t inner = red.shape.back(), step = red.strides[0].back();
+    const int64_t rows = n_red / (inner ? inner : 1);
+    const T* pa = a.data<T>();
+    T* po = out.data<T>();
+#pragma omp parallel for schedule(static) if (n_out * n_red >= kParallelGrain && n_out > 1)
+    for (int64_t o = 0; o < n_out; ++o) {
+        int64_t base = 0, rest = o;
+        for (int64_t d = static_cast<int64_t>(kept_shape.size()) - 1; d >= 0; --d) {
+            base += (rest % kept_shape[d]) * kept_strides[d];
+            rest /= kept_shape[d];
+        }
+        double acc = 0;
+        for (int64_t r = 0; r < rows && inner > 0; ++r) {
+            int64_t off = base, rr = r;
+            for (int64_t d = static_cast<int64_t>(red.shape.size()) - 2; d >= 0; --d) {
+                off += (rr % red.shape[d]) * red.strides[0][d];
+                rr /= red.shape[d];
+            }
+            const T* x = pa + off;
+            for (int64_t i = 0; i < inner; ++i) acc += x[i * step];
+        }
+        po[o] = static_cast<T>(acc);
+    }
+}
+
+// ---- max along one dim -------------------------------------------------------------------------------------------
+
+template <typename T>
+void max_along(const T* a, int64_t outer, int64_t D, int64_t inner, T* values, int64_t* positions) {
+#pragma omp parallel for collapse(2) schedule(static) if (outer * D * inner >= kParallelGrain)
+    for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < inner; ++i) {
+            const T* x = a + o * D * inner + i;
+            T best = x[0];
+            int64_t where = 0;
+            for (int64_t d = 1; d < D; ++d) {
+                T v = x[d * inner];
+                // NaN wins (as in PyTorch: max propagates NaN); otherwise the first maximum is kept.
+                if (!(v <= best) && !std::isnan(best)) {
+                    best = v;
+                    where = d;
+                }
+            }
+            values[o * inner + i] = best;
+            positions[o * inner + i] = where;
+        }
+}
+
+// ---- softmax -------------------------------------------------------------------------------------------------------
+
+// One slice x[0], x[s], ..., x[(D-1) s]:  y = exp(x - m) / sum exp(x - m)  with m = max x, so exp never overflows;
+// log form: y = x - m - log(sum exp(x - m)). If every x is -inf, m = -inf and x - m is NaN: the slice becomes NaN.
+template <typename T>
+static void softmax_slice(const T* x, T* y, int64_t D, int64_t s, bool log) {
+    T m = -std::numeric_limits<T>::infinity();
+    for (int64_t d = 0; d < D; ++d) m = std::max(m, x[d * s]);
+    if (std::isnan(m)) m = std::numeric_limits<T>::quiet_NaN();
+    double total = 0;
+    for (int64_t d = 0; d < D; ++d) {
+        T e = std::exp(x[d * s] - m);
+        if (!log) y[d * s] = e;
+        total += e;
+    }
+    if (log) {
+        T log_total = static_cast<T>(std::log(total));
+        for (int64_t d = 0; d < D; ++d) y[d * s] = x[d * s] - m - log_total;
+    } else {
+        T scale = static_cast<T>(1.0 / total);
+        for (int64_t d = 0; d < D; ++d) y[d * s] *= scale;
+    }
+}
+
+template <typename T>
+void softmax_forward(const T* x, T* y, int64_t outer, int64_t D, int64_t inner, bool log) {
+#pragma omp parallel for collapse(2) schedule(static) if (outer * D * inner >= kParallelGrain)
+    for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < inner; ++i) softmax_slice(x + o * D * inner + i, y + o * D * inner + i, D, inner, log);
+}
+
+template <typename T>
+void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, int64_t inner, bool log) {
+#pragma omp parallel for collapse(2) schedule(static) if (outer * D * inner >= kParallelGrain)
+    for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < inner; ++i) {
+            int64_t base = o * D * inner + i;
+            double dot = 0;  // softmax: sum(dy * y);  log_softmax: sum(dy)
+            for (int64_t d = 0; d < D; ++d) dot += log ? dy[base + d * inner] : dy[base + d * inner] * y[base + d * inner];
+            T c = static_cast<T>(dot);
+            for (int64_t d = 0; d < D; ++d) {
+                int64_t k = base + d * inner;
+                dx[k] += log ? dy[k] - std::exp(y[k]) * c : y[k] * (dy[k] - c);
+            }
+        }
+}
+
+// ---- BLAS ------------------------------------------------------------------------------------------------------------
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
+                alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
+          const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+    cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
+                alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template void sum_into<float>(const Tensor&, const Tensor&);
+template void sum_into<double>(const Tensor&, const Tensor&);
+template void max_along<float>(const float*, int64_t, int64_t, int64_t, float*, int64_t*);
+template void max_along<double>(const double*, int64_t, int64_t, int64_t, double*, int64_t*);
+template void softmax_forward<float>(const float*, float*, int64_t, int64_t, int64_t, bool);
+template void softmax_forward<double>(const double*, double*, int64_t, int64_t, int64_t, bool);
+template void softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, int64_t, bool);
+template void softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t, int64_t, bool);
+
+}  // namespace ag::kernels

@@ -1,0 +1,155 @@
+// The loops every op runs on, and the only home of OpenMP pragmas and BLAS calls.
+//
+// An element-wise loop walks an output shape in row-major order and reads each operand through its own strides,
+// with stride 0 on the dims where it is broadcast. Dims that are contiguous for every operand are merged first, so
+// most loops become one flat, vectorisable row. Rows are spread over OpenMP threads when there is enough work;
+// each thread owns the output elements it writes, so results do not depend on the thread count.
+#pragma once
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+#include "engine/tensor.h"
+
+namespace ag::kernels {
+
+// Below this many elements a loop stays on one thread: waking threads costs more than the work.
+constexpr int64_t kParallelGrain = 1 << 15;
+
+// Sets the threads used by the engine's loops and by OpenBLAS (n >= 1); returns the previous count.
+int set_num_threads(int n);
+int num_threads();
+
+// ---- element-wise loops ------------------------------------------------------------------------------------------
+
+// The geometry of a loop over `shape` with N operands (operand 0 is the output).
+template <size_t N>
+struct Loop {
+    Shape shape;
+    std::array<Shape, N> strides;
+};
+
+// Drops size-1 dims and merges dim d into d+1 wherever every operand steps through them as one contiguous run.
+template <size_t N>
+Loop<N> coalesce(const Loop<N>& in) {
+    Loop<N> out;
+    for (size_t d = 0; d < in.shape.size(); ++d) {
+        if (in.shape[d] == 1) continue;
+        bool merge = !out.shape.empty();
+        for (size_t k = 0; k < N && merge; ++k) merge = out.strides[k].back() == in.strides[k][d] * in.shape[d];
+        if (merge) {
+            out.shape.back() *= in.shape[d];
+            for (size_t k = 0; k < N; ++k) out.strides[k].back() = in.strides[k][d];
+        } else {
+            out.shape.push_back(in.shape[d]);
+            for (size_t k = 0; k < N; ++k) out.strides[k].push_back(in.strides[k][d]);
+        }
+    }
+    if (out.shape.empty()) {  // a single element
+        out.shape.push_back(1);
+        for (size_t k = 0; k < N; ++k) out.strides[k].push_back(1);
+    }
+    return out;
+}
+
+// Calls row(offsets, n, steps) once per innermost row: offsets[k] is operand k's element offset at the row's start,
+// steps[k] its stride along the row, n the row length.
+template <size_t N, typename RowFn>
+void for_each_row(const Loop<N>& loop_in, RowFn row) {
+    Loop<N> loop = coalesce(loop_in);
+    const int64_t nd = static_cast<int64_t>(loop.shape.size());
+    const int64_t n = loop.shape[nd - 1];
+    const int64_t rows = numel_of(loop.shape) / (n ? n : 1);
+    if (n == 0 || rows == 0) return;
+    std::array<int64_t, N> steps;
+    for (size_t k = 0; k < N; ++k) steps[k] = loop.strides[k][nd - 1];
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelGrain && rows > 1)
+    for (int64_t r = 0; r < rows; ++r) {
+        std::array<int64_t, N> offsets{};
+        int64_t rest = r;
+        for (int64_t d = nd - 2; d >= 0; --d) {
+            int64_t i = rest % loop.shape[d];
+            rest /= loop.shape[d];
+            for (size_t k = 0; k < N; ++k) offsets[k] += i * loop.strides[k][d];
+        }
+        row(offsets, n, steps);
+    }
+}
+
+// out = f(a), a broadcast to out's shape. out may be any strided tensor (a view being assigned into).
+template <typename R, typename T, typename F>
+void map(const Tensor& out, const Tensor& a, F f) {
+    R* po = out.data<R>();
+    const T* pa = a.data<T>();
+    Loop<2> loop{out.shape(), {out.strides(), broadcast_strides(a.shape(), a.strides(), out.shape())}};
+    for_each_row(loop, [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& step) {
+        R* o = po + off[0];
+        const T* x = pa + off[1];
+        if (step[0] == 1 && step[1] == 1)
+            for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+        else
+            for (int64_t i = 0; i < n; ++i) o[i * step[0]] = f(x[i * step[1]]);
+    });
+}
+
+// out = f(a, b), a and b broadcast to out's shape; R, A, B are the element types of out, a and b.
+template <typename R, typename A, typename B = A, typename F>
+void zip(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
+    R* po = out.data<R>();
+    const A* pa = a.data<A>();
+    const B* pb = b.data<B>();
+    Loop<3> loop{out.shape(),
+                 {out.strides(), broadcast_strides(a.shape(), a.strides(), out.shape()),
+                  broadcast_strides(b.shape(), b.strides(), out.shape())}};
+    for_each_row(loop, [&](const std::array<int64_t, 3>& off, int64_t n, const std::array<int64_t, 3>& step) {
+        R* o = po + off[0];
+        const A* x = pa + off[1];
+        const B* y = pb + off[2];
+        if (step[0] == 1 && step[1] == 1 && step[2] == 1)
+            for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+        else if (step[0] == 1 && step[1] == 1 && step[2] == 0)  // a row plus a broadcast scalar, e.g. x - max
+            for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[0]);
+        else
+            for (int64_t i = 0; i < n; ++i) o[i * step[0]] = f(x[i * step[1]], y[i * step[2]]);
+    });
+}
+
+// ---- reductions --------------------------------------------------------------------------------------------------
+
+// out = sum of a over the dims where out's (keepdim) shape is 1 and a's is not; out is contiguous, with a's rank.
+// Accumulates in double; each output element is summed by one thread in a fixed order (deterministic).
+template <typename T>
+void sum_into(const Tensor& out, const Tensor& a);
+
+// For a contiguous tensor viewed as (outer, D, inner): out[o, i] = max over d of a[o, d, i] and its first position.
+template <typename T>
+void max_along(const T* a, int64_t outer, int64_t D, int64_t inner, T* values, int64_t* positions);
+
+// ---- softmax -------------------------------------------------------------------------------------------------------
+
+// Contiguous x viewed as (outer, D, inner), softmax (or log_softmax) along D into y.
+template <typename T>
+void softmax_forward(const T* x, T* y, int64_t outer, int64_t D, int64_t inner, bool log);
+// dx += y * (dy - sum(dy * y))  (softmax)   or   dx += dy - exp(y) * sum(dy)  (log_softmax), along D.
+template <typename T>
+void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, int64_t inner, bool log);
+
+// ---- BLAS ------------------------------------------------------------------------------------------------------------
+
+// C = alpha * op(A) @ op(B) + beta * C, row-major, with op(X) = X^T when trans_x; M x K times K x N.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
+          const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
+
+// Runs fn(i) for i in [0, count): in parallel when each call is small (then BLAS calls inside run single-threaded,
+// as the OpenMP build of OpenBLAS does inside a parallel region), serially when each call is big enough for
+// BLAS's own threads. flops_per_call decides which.
+template <typename Fn>
+void parallel_batches(int64_t count, double flops_per_call, Fn fn) {
+    bool parallel = count > 1 && flops_per_call < 4.0e6;
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t i = 0; i < count; ++i) fn(i);
+}
+
+}  // namespace ag::kernels

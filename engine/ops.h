@@ -1,0 +1,153 @@
+// Every tensor op of the engine, as free functions. Each one is differentiable where the math allows (float dtypes),
+// records a Node when an input requires grad, and throws std::invalid_argument on bad input, in the form
+// "op: rule; got <actual>".
+//
+// Binary ops broadcast NumPy/PyTorch-style; both operands must have the same dtype (no silent promotion).
+#pragma once
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace ag {
+
+class Generator;
+
+// ---- creation (creation.cpp) -------------------------------------------------------------------------------
+Tensor zeros(const Shape& shape, DType dtype = DType::Float32);
+Tensor ones(const Shape& shape, DType dtype = DType::Float32);
+Tensor full(const Shape& shape, double value, DType dtype = DType::Float32);
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+// 0, 1, ..., end-1 and start, start+step, ... (< end for step > 0); float32 by default, like torch.arange(1.0, ..).
+Tensor arange(double end, DType dtype = DType::Float32);
+Tensor arange(double start, double end, double step = 1, DType dtype = DType::Float32);
+// Lower / upper triangle of the last two dims; the rest is zero. diagonal > 0 keeps that many diagonals more.
+Tensor tril(const Tensor& t, int64_t diagonal = 0);
+Tensor triu(const Tensor& t, int64_t diagonal = 0);
+
+// Random tensors drawn exactly as PyTorch's CPU generator draws them (see random.h): after manual_seed(s), float32
+// results equal torch's bit for bit. `gen` defaults to the process-wide generator.
+Tensor randn(const Shape& shape, DType dtype = DType::Float32, Generator* gen = nullptr);   // standard normal
+Tensor rand(const Shape& shape, DType dtype = DType::Float32, Generator* gen = nullptr);    // uniform in [0, 1)
+Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator* gen = nullptr);    // int64 in [low, high)
+
+// A nested list of numbers: NestedList{{1, 2}, {3, 4}} is a 2x2 list. Ragged lists are refused.
+class NestedList {
+public:
+    NestedList(double v) : values_{v} {}  // NOLINT: implicit so that tensor({1.0, 2.0}) reads as in Python
+    NestedList(std::initializer_list<NestedList> items);
+    const Shape& shape() const { return shape_; }
+    const std::vector<double>& values() const { return values_; }
+
+private:
+    Shape shape_;
+    std::vector<double> values_;
+};
+// tensor({{1, 2}, {3, 4}}) like torch.tensor; tensor(3.0) is 0-d.
+Tensor tensor(const NestedList& data, DType dtype = DType::Float32);
+// A tensor of the given shape holding `values` in row-major order (values.size() must equal the shape's numel).
+Tensor from_vector(const std::vector<float>& values, const Shape& shape);
+Tensor from_vector(const std::vector<double>& values, const Shape& shape);
+Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape);
+
+// ---- element-wise (elementwise.cpp) ------------------------------------------------------------------------
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor neg(const Tensor& a);
+Tensor pow(const Tensor& a, double exponent);
+Tensor exp(const Tensor& a);
+Tensor log(const Tensor& a);
+Tensor sqrt(const Tensor& a);
+Tensor tanh(const Tensor& a);
+Tensor relu(const Tensor& a);
+
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a);
+// With a number, the number acts as a 0-d tensor of the other operand's dtype.
+Tensor operator+(const Tensor& a, double s);
+Tensor operator+(double s, const Tensor& a);
+Tensor operator-(const Tensor& a, double s);
+Tensor operator-(double s, const Tensor& a);
+Tensor operator*(const Tensor& a, double s);
+Tensor operator*(double s, const Tensor& a);
+Tensor operator/(const Tensor& a, double s);
+Tensor operator/(double s, const Tensor& a);
+
+// In place, no autograd: a += b (b broadcast to a's shape). Used for gradient accumulation and optimisers.
+void add_(const Tensor& a, const Tensor& b);
+
+// Comparisons give a bool mask of the broadcast shape; no gradient.
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, double s);
+Tensor operator!=(const Tensor& a, double s);
+Tensor operator<(const Tensor& a, double s);
+Tensor operator<=(const Tensor& a, double s);
+Tensor operator>(const Tensor& a, double s);
+Tensor operator>=(const Tensor& a, double s);
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, const Tensor& b);
+
+// |a - b| <= atol + rtol * |b| everywhere (shapes broadcast); NaN never equals NaN, as in torch.allclose.
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
+
+// out = a where mask is false, value where mask is true; mask is bool and broadcasts to a's shape.
+Tensor masked_fill(const Tensor& a, const Tensor& mask, double value);
+
+// ---- reductions (reduce.cpp) ---------------------------------------------------------------------------------
+Tensor sum(const Tensor& a);                                      // all elements -> 0-d
+Tensor sum(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor mean(const Tensor& a);
+Tensor mean(const Tensor& a, int64_t dim, bool keepdim = false);
+// Largest element; the gradient goes to the first position holding it.
+Tensor max(const Tensor& a);
+Tensor max(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& a, int64_t dim, bool keepdim = false);   // int64 positions of the first maximum
+// Sums a tensor of a broadcast shape back down to `shape` (the reverse of broadcasting): the gradient rule of
+// every broadcasting op. Throws if `shape` does not broadcast to a's shape.
+Tensor sum_to(const Tensor& a, const Shape& shape);
+
+// ---- matmul (matmul.cpp) -------------------------------------------------------------------------------------
+// torch.matmul: 1-D @ 1-D is a dot product; 2-D @ 2-D a matrix product; 1-D operands get a dim of 1 prepended
+// (left) or appended (right) and removed afterwards; batch dims (all but the last two) broadcast:
+//   (T, T) @ (B, T, C) -> (B, T, C). Computed with OpenBLAS gemm; transposed views are passed as flags, not copied.
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+// ---- softmax and losses (softmax.cpp) ------------------------------------------------------------------------
+// exp(x - max) / sum(exp(x - max)) along dim. A slice that is entirely -inf gives NaN, as in PyTorch.
+Tensor softmax(const Tensor& x, int64_t dim);
+// x - max - log(sum(exp(x - max))) along dim.
+Tensor log_softmax(const Tensor& x, int64_t dim);
+// Mean over N of -log softmax(logits)[n, targets[n]]; logits (N, C) float, targets (N) int64 in [0, C).
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets);
+
+// ---- shape and indexing (shape_ops.cpp, index_ops.cpp) ---------------------------------------------------------
+// reshape: same data in a new shape (a view when the strides allow, else a copy); one size may be -1 (inferred).
+Tensor reshape(const Tensor& a, const Shape& shape);
+// view: like reshape but never copies; throws if the strides do not allow it.
+Tensor view(const Tensor& a, const Shape& shape);
+Tensor transpose(const Tensor& a, int64_t d0, int64_t d1);
+Tensor permute(const Tensor& a, const Shape& dims);
+Tensor unsqueeze(const Tensor& a, int64_t dim);
+Tensor squeeze(const Tensor& a, int64_t dim);  // removes dim if its size is 1, else returns a unchanged
+// A view of a with size-1 (or missing leading) dims broadcast to `shape`, without copying.
+Tensor expand(const Tensor& a, const Shape& shape);
+// Joins tensors of equal shape (but along dim) end to end along dim.
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
+// Rows of a along dim picked by a 1-D int64 index: out.size(dim) == index.numel().
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
+// weight (V, C) looked up by int64 ids of any shape: out has shape ids.shape + [C].
+Tensor embedding(const Tensor& weight, const Tensor& ids);
+
+}  // namespace ag

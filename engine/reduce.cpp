@@ -1,0 +1,142 @@
+// Reductions: sum, mean, max, argmax, and sum_to (the gradient rule of broadcasting).
+#include <stdexcept>
+
+#include "engine/autograd.h"
+#include "engine/kernels.h"
+#include "engine/ops.h"
+
+namespace ag {
+
+namespace {
+
+// The shape `a` reduces to, keeping reduced dims as size 1.
+Shape keepdim_shape(const Shape& shape, int64_t dim) {
+    Shape out = shape;
+    out[dim] = 1;
+    return out;
+}
+
+// Sum of a over the dims where `kept` has size 1 (a's rank, keepdim layout), as a fresh tensor of shape `kept`.
+Tensor sum_keepdim(const Tensor& a, const Shape& kept) {
+    Tensor out = empty(kept, a.dtype());
+    dispatch_floating(a.dtype(), "sum", [&]<typename T>() { kernels::sum_into<T>(out, a); });
+    return out;
+}
+
+// The result of a keepdim reduction with the reduced dim dropped (a view, no graph).
+Tensor drop_dim(const Tensor& t, int64_t dim) {
+    Shape shape = t.shape(), strides = t.strides();
+    shape.erase(shape.begin() + dim);
+    strides.erase(strides.begin() + dim);
+    return make_view(t, shape, strides, t.offset());
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& a, int64_t dim, bool keepdim) {
+    dim = normalize_dim(dim, a.dim(), "sum");
+    if (a.dim() == 0) return sum(a);
+    Tensor out = sum_keepdim(a, keepdim_shape(a.shape(), dim));
+    if (!keepdim) out = drop_dim(out, dim);
+    if (needs_grad(a))
+        set_grad_fn(out, "SumBackward", {&a}, [a, dim, keepdim](const Tensor& dout) {
+            Tensor d = keepdim ? dout : unsqueeze(dout, dim);
+            accumulate_grad(a, expand(d, a.shape()));  // da += dout, broadcast along dim
+        });
+    return out;
+}
+
+Tensor sum(const Tensor& a) {
+    Tensor out = sum_keepdim(a, Shape(a.dim(), 1));
+    out = make_view(out, {}, {}, 0);
+    if (needs_grad(a))
+        set_grad_fn(out, "SumBackward", {&a}, [a](const Tensor& dout) {
+            accumulate_grad(a, expand(dout, a.shape()));  // da += dout everywhere
+        });
+    return out;
+}
+
+Tensor mean(const Tensor& a, int64_t dim, bool keepdim) {
+    int64_t n = a.dim() == 0 ? 1 : a.shape()[normalize_dim(dim, a.dim(), "mean")];
+    return sum(a, dim, keepdim) / static_cast<double>(n);
+}
+
+Tensor mean(const Tensor& a) { return sum(a) / static_cast<double>(a.numel()); }
+
+Tensor sum_to(const Tensor& a, const Shape& shape) {
+    if (shape.size() > a.shape().size() || broadcast_shapes(shape, a.shape(), "sum_to") != a.shape())
+        throw std::invalid_argument("sum_to: the target shape must broadcast to the tensor's shape; got " +
+                                    shape_str(a.shape()) + " to " + shape_str(shape));
+    Shape kept(a.dim() - shape.size(), 1);  // leading dims that broadcasting added are summed away
+    kept.insert(kept.end(), shape.begin(), shape.end());
+    Tensor out = sum_keepdim(a, kept);
+    out = make_view(out, shape, contiguous_strides(shape), 0);
+    if (needs_grad(a))
+        set_grad_fn(out, "SumToBackward", {&a}, [a](const Tensor& dout) {
+            accumulate_grad(a, expand(dout, a.shape()));  // da += dout, broadcast back
+        });
+    return out;
+}
+
+// ---- max ----------------------------------------------------------------------------------------------------------
+
+namespace {
+
+struct MaxResult {
+    Tensor values;     // keepdim shape
+    Tensor positions;  // int64, keepdim shape
+};
+
+MaxResult max_keepdim(const Tensor& a, int64_t dim, const char* op) {
+    const int64_t D = a.shape()[dim];
+    if (D == 0)
+        throw std::invalid_argument(std::string(op) + ": cannot reduce over a dim of size 0; got shape " +
+                                    shape_str(a.shape()) + " and dim " + std::to_string(dim));
+    Tensor x = a.detach().contiguous();
+    const int64_t inner = numel_of(Shape(a.shape().begin() + dim + 1, a.shape().end()));
+    const int64_t outer = a.numel() / (D * inner);
+    MaxResult r{empty(keepdim_shape(a.shape(), dim), a.dtype()), empty(keepdim_shape(a.shape(), dim), DType::Int64)};
+    dispatch_floating(a.dtype(), op, [&]<typename T>() {
+        kernels::max_along<T>(x.data<T>(), outer, D, inner, r.values.data<T>(), r.positions.data<int64_t>());
+    });
+    return r;
+}
+
+}  // namespace
+
+Tensor max(const Tensor& a, int64_t dim, bool keepdim) {
+    if (a.dim() == 0) return max(a);
+    dim = normalize_dim(dim, a.dim(), "max");
+    MaxResult r = max_keepdim(a, dim, "max");
+    Tensor out = keepdim ? r.values : drop_dim(r.values, dim);
+    if (needs_grad(a))
+        set_grad_fn(out, "MaxBackward", {&a}, [a, dim, keepdim, pos = r.positions](const Tensor& dout) {
+            // da[.., pos, ..] += dout: the gradient goes to the first maximum of each slice.
+            Tensor d = (keepdim ? dout : unsqueeze(dout, dim)).contiguous();
+            Tensor da = zeros(a.shape(), a.dtype());
+            const int64_t D = a.shape()[dim], inner = numel_of(Shape(a.shape().begin() + dim + 1, a.shape().end()));
+            const int64_t* p = pos.data<int64_t>();
+            dispatch_floating(a.dtype(), "max", [&]<typename T>() {
+                const T* g = d.data<T>();
+                T* out_grad = da.data<T>();
+                for (int64_t k = 0, n = pos.numel(); k < n; ++k)
+                    out_grad[(k / inner) * D * inner + p[k] * inner + k % inner] += g[k];
+            });
+            accumulate_grad(a, da);
+        });
+    return out;
+}
+
+Tensor max(const Tensor& a) {
+    if (a.numel() == 0) throw std::invalid_argument("max: cannot reduce an empty tensor; got shape " + shape_str(a.shape()));
+    return reshape(max(reshape(a, {-1}), 0), {});
+}
+
+Tensor argmax(const Tensor& a, int64_t dim, bool keepdim) {
+    if (a.dim() == 0) return zeros({}, DType::Int64);
+    dim = normalize_dim(dim, a.dim(), "argmax");
+    Tensor positions = max_keepdim(a, dim, "argmax").positions;
+    return keepdim ? positions : drop_dim(positions, dim);
+}
+
+}  // namespace ag

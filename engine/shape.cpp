@@ -1,0 +1,59 @@
+#include "engine/shape.h"
+
+#include <stdexcept>
+
+namespace ag {
+
+std::string shape_str(const Shape& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+int64_t numel_of(const Shape& shape) {
+    int64_t n = 1;
+    for (int64_t s : shape) n *= s;
+    return n;
+}
+
+Shape contiguous_strides(const Shape& shape) {
+    Shape strides(shape.size());
+    int64_t step = 1;
+    for (size_t i = shape.size(); i-- > 0;) {
+        strides[i] = step;
+        step *= shape[i] > 0 ? shape[i] : 1;
+    }
+    return strides;
+}
+
+int64_t normalize_dim(int64_t dim, int64_t ndim, const char* op) {
+    // A 0-d tensor accepts dim 0 and -1, as in PyTorch.
+    int64_t range = ndim > 0 ? ndim : 1;
+    if (dim < -range || dim >= range)
+        throw std::invalid_argument(std::string(op) + ": dim out of range (expected to be in [" + std::to_string(-range) +
+                                    ", " + std::to_string(range - 1) + "]); got " + std::to_string(dim));
+    return dim < 0 ? dim + range : dim;
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+    size_t n = std::max(a.size(), b.size());
+    Shape out(n);
+    for (size_t i = 0; i < n; ++i) {
+        int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+        int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+        if (da != db && da != 1 && db != 1)
+            throw std::invalid_argument(std::string(op) + ": shapes cannot be broadcast; got " + shape_str(a) + " and " +
+                                        shape_str(b));
+        out[i] = da == 1 ? db : da;
+    }
+    return out;
+}
+
+Shape broadcast_strides(const Shape& shape, const Shape& strides, const Shape& to) {
+    Shape out(to.size(), 0);
+    size_t lead = to.size() - shape.size();
+    for (size_t i = 0; i < shape.size(); ++i) out[lead + i] = shape[i] == 1 ? 0 : strides[i];
+    return out;
+}
+
+}  // namespace ag

@@ -1,0 +1,95 @@
+// softmax, log_softmax and cross_entropy. Each is one fused kernel forward and backward: the backward formulas use
+// the saved output only, which is simpler and more accurate than differentiating exp, sum and div separately.
+#include <stdexcept>
+
+#include "engine/autograd.h"
+#include "engine/kernels.h"
+#include "engine/ops.h"
+
+namespace ag {
+
+namespace {
+
+// A contiguous tensor seen as (outer, D, inner) around `dim`.
+struct Around {
+    int64_t outer, D, inner;
+};
+
+Around around(const Tensor& t, int64_t dim) {
+    const int64_t D = t.dim() == 0 ? 1 : t.shape()[dim];
+    const int64_t inner = t.dim() == 0 ? 1 : numel_of(Shape(t.shape().begin() + dim + 1, t.shape().end()));
+    return {D * inner == 0 ? 0 : t.numel() / (D * inner), D, inner};
+}
+
+Tensor softmax_impl(const Tensor& x, int64_t dim, bool log, const char* op) {
+    dim = normalize_dim(dim, x.dim(), op);
+    Tensor in = x.detach().contiguous();
+    Tensor out = empty(x.shape(), x.dtype());
+    const Around g = around(x, dim);
+    dispatch_floating(x.dtype(), op, [&]<typename T>() {
+        kernels::softmax_forward<T>(in.data<T>(), out.data<T>(), g.outer, g.D, g.inner, log);
+    });
+    if (needs_grad(x))
+        set_grad_fn(out, log ? "LogSoftmaxBackward" : "SoftmaxBackward", {&x},
+                    [x, g, log, y = out.detach()](const Tensor& dout) {
+                        // softmax:     dx = y * (dout - sum(dout * y, dim))
+                        // log_softmax: dx = dout - exp(y) * sum(dout, dim)
+                        Tensor d = dout.contiguous();
+                        Tensor dx = zeros(x.shape(), x.dtype());
+                        dispatch_floating(x.dtype(), "softmax", [&]<typename T>() {
+                            kernels::softmax_backward<T>(y.data<T>(), d.data<T>(), dx.data<T>(), g.outer, g.D, g.inner, log);
+                        });
+                        accumulate_grad(x, dx);
+                    });
+    return out;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, false, "softmax"); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, true, "log_softmax"); }
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
+    if (logits.dim() != 2)
+        throw std::invalid_argument("cross_entropy: logits must be (N, C); got shape " + shape_str(logits.shape()) +
+                                    " (reshape (B, T, C) logits to (B*T, C))");
+    if (targets.dtype() != DType::Int64)
+        throw std::invalid_argument("cross_entropy: targets must be int64 class indices; got " +
+                                    dtype_name(targets.dtype()));
+    const int64_t N = logits.size(0), C = logits.size(1);
+    if (targets.dim() != 1 || targets.size(0) != N)
+        throw std::invalid_argument("cross_entropy: targets must be (N) for logits (N, C); got " +
+                                    shape_str(targets.shape()) + " for " + shape_str(logits.shape()));
+    Tensor t = targets.contiguous();
+    const int64_t* target = t.data<int64_t>();
+    for (int64_t n = 0; n < N; ++n)
+        if (target[n] < 0 || target[n] >= C)
+            throw std::invalid_argument("cross_entropy: target " + std::to_string(target[n]) + " at position " +
+                                        std::to_string(n) + " is out of range for " + std::to_string(C) + " classes");
+    // loss = -(1/N) sum_n log_softmax(logits)[n, target[n]]
+    Tensor logp = log_softmax(logits.detach(), 1);
+    Tensor out = empty({}, logits.dtype());
+    dispatch_floating(logits.dtype(), "cross_entropy", [&]<typename T>() {
+        const T* lp = logp.data<T>();
+        double total = 0;
+        for (int64_t n = 0; n < N; ++n) total -= lp[n * C + target[n]];
+        *out.data<T>() = static_cast<T>(total / static_cast<double>(N));
+    });
+    if (needs_grad(logits))
+        set_grad_fn(out, "CrossEntropyBackward", {&logits}, [logits, t, logp](const Tensor& dout) {
+            // dlogits = dout * (softmax(logits) - onehot(target)) / N
+            const int64_t N = logp.size(0), C = logp.size(1);
+            const int64_t* target = t.data<int64_t>();
+            Tensor dx = exp(logp);
+            dispatch_floating(logp.dtype(), "cross_entropy", [&]<typename T>() {
+                T* p = dx.data<T>();
+                const T scale = static_cast<T>(dout.item() / static_cast<double>(N));
+                for (int64_t n = 0; n < N; ++n) p[n * C + target[n]] -= T(1);
+                for (int64_t i = 0; i < N * C; ++i) p[i] *= scale;
+            });
+            accumulate_grad(logits, dx);
+        });
+    return out;
+}
+
+}  // namespace ag

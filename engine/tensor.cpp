@@ -1,0 +1,195 @@
+#include "engine/tensor.h"
+
+#include <ostream>
+#include <stdexcept>
+
+#include "engine/autograd.h"
+#include "engine/format.h"
+#include "engine/kernels.h"
+#include "engine/ops.h"
+
+namespace ag {
+
+TensorImpl& Tensor::impl() const {
+    if (!impl_) throw std::invalid_argument("tensor: this tensor is undefined (e.g. a grad() before any backward)");
+    return *impl_;
+}
+
+Tensor empty(const Shape& shape, DType dtype, bool zero) {
+    for (int64_t s : shape)
+        if (s < 0) throw std::invalid_argument("empty: sizes must be non-negative; got " + shape_str(shape));
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = std::make_shared<Storage>(numel_of(shape) * dtype_size(dtype), zero);
+    impl->shape = shape;
+    impl->strides = contiguous_strides(shape);
+    impl->dtype = dtype;
+    return Tensor(std::move(impl));
+}
+
+Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset) {
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = base.impl().storage;
+    impl->shape = std::move(shape);
+    impl->strides = std::move(strides);
+    impl->offset = offset;
+    impl->dtype = base.dtype();
+    return Tensor(std::move(impl));
+}
+
+int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }
+
+bool Tensor::is_contiguous() const {
+    int64_t expected = 1;
+    for (int64_t d = dim() - 1; d >= 0; --d) {
+        if (shape()[d] != 1 && strides()[d] != expected) return false;
+        expected *= shape()[d];
+    }
+    return true;
+}
+
+double Tensor::item() const {
+    if (numel() != 1)
+        throw std::invalid_argument("item: only a tensor with one element converts to a number; got shape " +
+                                    shape_str(shape()));
+    return dispatch_all(dtype(), [&]<typename T>() { return static_cast<double>(*data<T>()); });
+}
+
+template <typename T> std::vector<T> Tensor::to_vector() const {
+    Tensor dense = empty(shape(), dtype_of<T>());  // row-major copy, converted
+    dispatch_all(dtype(), [&]<typename S>() { kernels::map<T, S>(dense, *this, [](S v) { return static_cast<T>(v); }); });
+    const T* p = dense.data<T>();
+    return std::vector<T>(p, p + numel());
+}
+template std::vector<float> Tensor::to_vector<float>() const;
+template std::vector<double> Tensor::to_vector<double>() const;
+template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
+
+// ---- autograd --------------------------------------------------------------------------------------------------------
+
+Tensor& Tensor::requires_grad_(bool on) {
+    if (!is_leaf())
+        throw std::invalid_argument("requires_grad_: only a leaf can be marked; this tensor was made by '" +
+                                    grad_fn()->name + "' (use detach() to make a leaf)");
+    if (on && !is_floating(dtype()))
+        throw std::invalid_argument("requires_grad_: only floating-point tensors can require grad; got " +
+                                    dtype_name(dtype()));
+    impl().requires_grad = on;
+    return *this;
+}
+
+Tensor Tensor::grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(); }
+
+void Tensor::zero_grad() {
+    if (impl().grad) Tensor(impl().grad).fill_(0.0);
+}
+
+Tensor& Tensor::retain_grad() {
+    impl().retains_grad = true;
+    return *this;
+}
+
+void Tensor::backward(const Tensor& grad, bool retain_graph) const { run_backward(*this, grad, retain_graph); }
+
+Tensor Tensor::detach() const { return make_view(*this, shape(), strides(), offset()); }
+
+Tensor& Tensor::set_name(std::string name) {
+    impl().name = std::move(name);
+    return *this;
+}
+
+// ---- copies and conversions -------------------------------------------------------------------------------------------
+
+Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+
+Tensor Tensor::clone() const {
+    Tensor out = empty(shape(), dtype());
+    dispatch_all(dtype(), [&]<typename T>() { kernels::map<T, T>(out, *this, [](T v) { return v; }); });
+    if (needs_grad(*this))
+        set_grad_fn(out, "CloneBackward", {this}, [a = *this](const Tensor& dout) {
+            accumulate_grad(a, dout);  // da += dout
+        });
+    return out;
+}
+
+Tensor Tensor::to(DType target) const {
+    if (target == dtype()) return *this;
+    Tensor out = empty(shape(), target);
+    dispatch_all(dtype(), [&]<typename S>() {
+        dispatch_all(target, [&]<typename T>() { kernels::map<T, S>(out, *this, [](S v) { return static_cast<T>(v); }); });
+    });
+    if (needs_grad(*this) && is_floating(target))
+        set_grad_fn(out, "ToBackward", {this}, [a = *this](const Tensor& dout) {
+            accumulate_grad(a, dout.to(a.dtype()));  // da += dout, converted back
+        });
+    return out;
+}
+
+// ---- writing ------------------------------------------------------------------------------------------------------
+
+static void check_writable(const Tensor& t, const char* op) {
+    if (t.requires_grad() && grad_mode_enabled())
+        throw std::invalid_argument(std::string(op) +
+                                    ": cannot write in place into a tensor that requires grad (its gradient would be "
+                                    "wrong); write under NoGradGuard or into a tensor that needs no gradient");
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+    check_writable(*this, "copy_");
+    if (src.dtype() != dtype())
+        throw std::invalid_argument("copy_: dtypes must match; got " + dtype_name(src.dtype()) + " into " +
+                                    dtype_name(dtype()));
+    if (broadcast_shapes(src.shape(), shape(), "copy_") != shape())
+        throw std::invalid_argument("copy_: source must broadcast to the destination's shape; got " +
+                                    shape_str(src.shape()) + " into " + shape_str(shape()));
+    Tensor source = src.impl().storage == impl().storage ? src.clone() : src;  // overlapping copy: read a snapshot
+    dispatch_all(dtype(), [&]<typename T>() { kernels::map<T, T>(*this, source, [](T v) { return v; }); });
+    return *this;
+}
+
+Tensor& Tensor::fill_(double value) {
+    check_writable(*this, "fill_");
+    return copy_(full({}, value, dtype()));
+}
+
+Tensor& Tensor::operator=(const Tensor& src) && { return copy_(src); }
+Tensor& Tensor::operator=(double value) && { return fill_(value); }
+
+// ---- indexing -------------------------------------------------------------------------------------------------------
+
+Tensor Tensor::operator[](int64_t i) const { return select(0, i); }
+
+Tensor Tensor::index(std::initializer_list<TensorIndex> idx) const {
+    if (static_cast<int64_t>(idx.size()) > dim())
+        throw std::invalid_argument("index: too many indices for a tensor of shape " + shape_str(shape()) + "; got " +
+                                    std::to_string(idx.size()));
+    Tensor out = *this;
+    int64_t d = 0;  // the dim of `out` the next index applies to (an integer index removes one)
+    for (const TensorIndex& i : idx) {
+        if (i.is_slice) {
+            out = out.slice(d, i.slice.start, i.slice.stop, i.slice.step);
+            ++d;
+        } else {
+            out = out.select(d, i.index);
+        }
+    }
+    return out;
+}
+
+// ---- printing --------------------------------------------------------------------------------------------------------
+
+std::string Tensor::str() const {
+    if (!defined()) return "tensor(undefined)";
+    std::vector<std::string> suffixes;
+    // PyTorch names the dtype unless it can be read off the values (float32, and int64/bool when not empty).
+    if (dtype() == DType::Float64 || (numel() == 0 && dtype() != DType::Float32))
+        suffixes.push_back("dtype=" + dtype_name(dtype()));
+    if (grad_fn()) suffixes.push_back("grad_fn=<" + grad_fn()->name + ">");
+    else if (requires_grad()) suffixes.push_back("requires_grad=True");
+    ValueKind kind = is_floating(dtype()) ? ValueKind::Floating
+                     : dtype() == DType::Int64 ? ValueKind::Integer : ValueKind::Boolean;
+    return format_tensor(shape(), to_vector<double>(), kind, suffixes);
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }
+
+}  // namespace ag
