@@ -1,6 +1,9 @@
 # attograd: a small reverse-mode autograd engine with attention layers.
 # Objects and dependency files go under $(BUILD); `make help` lists the targets.
 
+# Build with every core unless told otherwise (make -jN).
+MAKEFLAGS += -j$(shell nproc)
+
 CXX      ?= g++
 BUILD    ?= build
 # Never -ffast-math: it assumes no infinities and breaks the -inf attention mask.

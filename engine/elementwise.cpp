@@ -132,7 +132,8 @@ Tensor tanh(const Tensor& a) {
 }
 
 Tensor relu(const Tensor& a) {
-    Tensor out = unary(a, "relu", [](auto x) { return x > 0 ? x : decltype(x)(0); });
+    // Written so that NaN stays NaN (and -0 stays -0), as torch.relu (clamp_min) does.
+    Tensor out = unary(a, "relu", [](auto x) { return x < 0 ? decltype(x)(0) : x; });
     if (needs_grad(a))
         set_grad_fn(out, "ReluBackward", {&a}, [a](const Tensor& dout) {
             accumulate_grad(a, dout.masked_fill(a <= 0.0, 0.0));  // da += dout * (a > 0)

@@ -15,6 +15,9 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     Shape shape = first.shape();
     shape[dim] = 0;
     for (const Tensor& t : tensors) {
+        if (t.dtype() != first.dtype())
+            throw std::invalid_argument("cat: tensors must have the same dtype; got " + dtype_name(first.dtype()) +
+                                        " and " + dtype_name(t.dtype()));
         Shape expected = first.shape();
         expected[dim] = t.dim() == first.dim() ? t.shape()[dim] : -1;
         if (t.shape() != expected || t.dtype() != first.dtype())
@@ -92,9 +95,17 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
         throw std::invalid_argument("embedding: the weight must be (V, C); got shape " + shape_str(weight.shape()));
     if (ids.dtype() != DType::Int64)
         throw std::invalid_argument("embedding: ids must be int64; got " + dtype_name(ids.dtype()));
+    // Checked here so that a bad id is reported as embedding's, not index_select's.
+    const Tensor flat = reshape(ids, {-1}).contiguous();
+    const int64_t* id = flat.data<int64_t>();
+    const int64_t V = weight.size(0);
+    for (int64_t i = 0; i < flat.numel(); ++i)
+        if (id[i] < 0 || id[i] >= V)
+            throw std::invalid_argument("embedding: id " + std::to_string(id[i]) + " at position " + std::to_string(i) +
+                                        " is out of range for a table of " + std::to_string(V) + " rows");
     Shape shape = ids.shape();
     shape.push_back(weight.size(1));
-    return reshape(index_select(weight, 0, reshape(ids, {-1})), shape);
+    return reshape(index_select(weight, 0, flat), shape);
 }
 
 }  // namespace ag

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace ag::kernels {
+namespace ag {
 
 int set_num_threads(int n) {
     if (n < 1) throw std::invalid_argument("set_num_threads: need at least 1 thread; got " + std::to_string(n));
@@ -19,6 +19,10 @@ int set_num_threads(int n) {
 }
 
 int num_threads() { return omp_get_max_threads(); }
+
+}  // namespace ag
+
+namespace ag::kernels {
 
 // ---- sum over a set of dims --------------------------------------------------------------------------------------
 
@@ -37,8 +41,7 @@ void sum_into(const Tensor& out, const Tensor& a) {
     const int64_t rows = n_red / (inner ? inner : 1);
     const T* pa = a.data<T>();
     T* po = out.data<T>();
-#pragma omp parallel for schedule(static) if (n_out * n_red >= kParallelGrain && n_out > 1)
-    for (int64_t o = 0; o < n_out; ++o) {
+    parallel_for(n_out, n_out * n_red >= kParallelGrain, [&](int64_t o) {
         int64_t base = 0, rest = o;
         for (int64_t d = static_cast<int64_t>(kept_shape.size()) - 1; d >= 0; --d) {
             base += (rest % kept_shape[d]) * kept_strides[d];
@@ -55,30 +58,28 @@ void sum_into(const Tensor& out, const Tensor& a) {
             for (int64_t i = 0; i < inner; ++i) acc += x[i * step];
         }
         po[o] = static_cast<T>(acc);
-    }
+    });
 }
 
 // ---- max along one dim -------------------------------------------------------------------------------------------
 
 template <typename T>
 void max_along(const T* a, int64_t outer, int64_t D, int64_t inner, T* values, int64_t* positions) {
-#pragma omp parallel for collapse(2) schedule(static) if (outer * D * inner >= kParallelGrain)
-    for (int64_t o = 0; o < outer; ++o)
-        for (int64_t i = 0; i < inner; ++i) {
-            const T* x = a + o * D * inner + i;
-            T best = x[0];
-            int64_t where = 0;
-            for (int64_t d = 1; d < D; ++d) {
-                T v = x[d * inner];
-                // NaN wins (as in PyTorch: max propagates NaN); otherwise the first maximum is kept.
-                if (!(v <= best) && !std::isnan(best)) {
-                    best = v;
-                    where = d;
-                }
+    parallel_for(outer * inner, outer * D * inner >= kParallelGrain, [&](int64_t k) {
+        const T* x = a + (k / inner) * D * inner + k % inner;
+        T best = x[0];
+        int64_t where = 0;
+        for (int64_t d = 1; d < D; ++d) {
+            T v = x[d * inner];
+            // NaN wins (as in PyTorch: max propagates NaN); otherwise the first maximum is kept.
+            if (!(v <= best) && !std::isnan(best)) {
+                best = v;
+                where = d;
             }
-            values[o * inner + i] = best;
-            positions[o * inner + i] = where;
         }
+        values[k] = best;
+        positions[k] = where;
+    });
 }
 
 // ---- softmax -------------------------------------------------------------------------------------------------------
@@ -107,25 +108,39 @@ static void softmax_slice(const T* x, T* y, int64_t D, int64_t s, bool log) {
 
 template <typename T>
 void softmax_forward(const T* x, T* y, int64_t outer, int64_t D, int64_t inner, bool log) {
-#pragma omp parallel for collapse(2) schedule(static) if (outer * D * inner >= kParallelGrain)
-    for (int64_t o = 0; o < outer; ++o)
-        for (int64_t i = 0; i < inner; ++i) softmax_slice(x + o * D * inner + i, y + o * D * inner + i, D, inner, log);
+    parallel_for(outer * inner, outer * D * inner >= kParallelGrain, [&](int64_t k) {
+        const int64_t base = (k / inner) * D * inner + k % inner;
+        softmax_slice(x + base, y + base, D, inner, log);
+    });
+}
+
+template <typename T>
+void causal_softmax_forward(const T* x, T* y, int64_t rows, int64_t T_, int64_t D) {
+    parallel_for(rows * T_, rows * T_ * D >= kParallelGrain, [&](int64_t r) {
+        const int64_t visible = std::clamp<int64_t>(r % T_ + 1 + (D - T_), 0, D);
+        const T* xr = x + r * D;
+        T* yr = y + r * D;
+        if (visible == 0) {  // nothing to attend to: NaN, as softmax of an all -inf row
+            std::fill(yr, yr + D, std::numeric_limits<T>::quiet_NaN());
+            return;
+        }
+        softmax_slice(xr, yr, visible, 1, false);
+        std::fill(yr + visible, yr + D, T(0));
+    });
 }
 
 template <typename T>
 void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, int64_t inner, bool log) {
-#pragma omp parallel for collapse(2) schedule(static) if (outer * D * inner >= kParallelGrain)
-    for (int64_t o = 0; o < outer; ++o)
-        for (int64_t i = 0; i < inner; ++i) {
-            int64_t base = o * D * inner + i;
-            double dot = 0;  // softmax: sum(dy * y);  log_softmax: sum(dy)
-            for (int64_t d = 0; d < D; ++d) dot += log ? dy[base + d * inner] : dy[base + d * inner] * y[base + d * inner];
-            T c = static_cast<T>(dot);
-            for (int64_t d = 0; d < D; ++d) {
-                int64_t k = base + d * inner;
-                dx[k] += log ? dy[k] - std::exp(y[k]) * c : y[k] * (dy[k] - c);
-            }
+    parallel_for(outer * inner, outer * D * inner >= kParallelGrain, [&](int64_t k) {
+        const int64_t base = (k / inner) * D * inner + k % inner;
+        double dot = 0;  // softmax: sum(dy * y);  log_softmax: sum(dy)
+        for (int64_t d = 0; d < D; ++d) dot += log ? dy[base + d * inner] : dy[base + d * inner] * y[base + d * inner];
+        const T c = static_cast<T>(dot);
+        for (int64_t d = 0; d < D; ++d) {
+            const int64_t at = base + d * inner;
+            dx[at] += log ? dy[at] - std::exp(y[at]) * c : y[at] * (dy[at] - c);
         }
+    });
 }
 
 // ---- BLAS ------------------------------------------------------------------------------------------------------------
@@ -148,6 +163,8 @@ template void max_along<float>(const float*, int64_t, int64_t, int64_t, float*, 
 template void max_along<double>(const double*, int64_t, int64_t, int64_t, double*, int64_t*);
 template void softmax_forward<float>(const float*, float*, int64_t, int64_t, int64_t, bool);
 template void softmax_forward<double>(const double*, double*, int64_t, int64_t, int64_t, bool);
+template void causal_softmax_forward<float>(const float*, float*, int64_t, int64_t, int64_t);
+template void causal_softmax_forward<double>(const double*, double*, int64_t, int64_t, int64_t);
 template void softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, int64_t, bool);
 template void softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t, int64_t, bool);
 

@@ -11,14 +11,30 @@
 
 #include "engine/tensor.h"
 
+namespace ag {
+
+// Sets the threads used by the engine's loops and by OpenBLAS (n >= 1); returns the previous count.
+int set_num_threads(int n);
+int num_threads();
+
+}  // namespace ag
+
 namespace ag::kernels {
 
 // Below this many elements a loop stays on one thread: waking threads costs more than the work.
 constexpr int64_t kParallelGrain = 1 << 15;
 
-// Sets the threads used by the engine's loops and by OpenBLAS (n >= 1); returns the previous count.
-int set_num_threads(int n);
-int num_threads();
+// Runs fn(i) for i in [0, count), spread over the OpenMP threads when `parallel` is true and there are at least two
+// items; small loops never enter the OpenMP runtime at all. Each i must write only what it owns.
+template <typename Fn>
+void parallel_for(int64_t count, bool parallel, Fn fn) {
+    if (!parallel || count < 2) {
+        for (int64_t i = 0; i < count; ++i) fn(i);
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < count; ++i) fn(i);
+}
 
 // ---- element-wise loops ------------------------------------------------------------------------------------------
 
@@ -63,8 +79,7 @@ void for_each_row(const Loop<N>& loop_in, RowFn row) {
     if (n == 0 || rows == 0) return;
     std::array<int64_t, N> steps;
     for (size_t k = 0; k < N; ++k) steps[k] = loop.strides[k][nd - 1];
-#pragma omp parallel for schedule(static) if (rows * n >= kParallelGrain && rows > 1)
-    for (int64_t r = 0; r < rows; ++r) {
+    parallel_for(rows, rows * n >= kParallelGrain, [&](int64_t r) {
         std::array<int64_t, N> offsets{};
         int64_t rest = r;
         for (int64_t d = nd - 2; d >= 0; --d) {
@@ -73,7 +88,7 @@ void for_each_row(const Loop<N>& loop_in, RowFn row) {
             for (size_t k = 0; k < N; ++k) offsets[k] += i * loop.strides[k][d];
         }
         row(offsets, n, steps);
-    }
+    });
 }
 
 // out = f(a), a broadcast to out's shape. out may be any strided tensor (a view being assigned into).
@@ -130,6 +145,10 @@ void max_along(const T* a, int64_t outer, int64_t D, int64_t inner, T* values, i
 // Contiguous x viewed as (outer, D, inner), softmax (or log_softmax) along D into y.
 template <typename T>
 void softmax_forward(const T* x, T* y, int64_t outer, int64_t D, int64_t inner, bool log);
+// Contiguous x of shape (rows, T, D) with the last dim softmaxed: row i of each T x D block only sees its first
+// i + 1 + (D - T) entries (the causal mask, aligned to the bottom-right); the rest of y is 0. No -inf is written.
+template <typename T>
+void causal_softmax_forward(const T* x, T* y, int64_t rows, int64_t T_, int64_t D);
 // dx += y * (dy - sum(dy * y))  (softmax)   or   dx += dy - exp(y) * sum(dy)  (log_softmax), along D.
 template <typename T>
 void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, int64_t inner, bool log);
@@ -142,14 +161,13 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
           const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
 
-// Runs fn(i) for i in [0, count): in parallel when each call is small (then BLAS calls inside run single-threaded,
-// as the OpenMP build of OpenBLAS does inside a parallel region), serially when each call is big enough for
-// BLAS's own threads. flops_per_call decides which.
+// Runs fn(i) for i in [0, count), one gemm each: across threads when the calls are small (then BLAS inside runs
+// single-threaded, as the OpenMP build of OpenBLAS does within a parallel region) but there is enough work in total
+// to pay for waking the threads; one after another when each call is big enough for BLAS's own threads.
 template <typename Fn>
 void parallel_batches(int64_t count, double flops_per_call, Fn fn) {
-    bool parallel = count > 1 && flops_per_call < 4.0e6;
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t i = 0; i < count; ++i) fn(i);
+    const double total = flops_per_call * static_cast<double>(count);
+    parallel_for(count, flops_per_call < 4.0e6 && total >= 1.0e6, fn);
 }
 
 }  // namespace ag::kernels

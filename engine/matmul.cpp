@@ -63,8 +63,14 @@ Tensor product(Tensor a, Tensor b) {
         throw std::invalid_argument("matmul: inner dimensions must match; got " + shape_str(a.shape()) + " @ " +
                                     shape_str(b.shape()));
     if (std::max({M, N, K}) > INT_MAX) throw std::invalid_argument("matmul: a dim exceeds BLAS's 32-bit sizes");
-    Shape batch = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
-                                   Shape(b.shape().begin(), b.shape().end() - 2), "matmul");
+    Shape batch;
+    try {
+        batch = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
+                                 Shape(b.shape().begin(), b.shape().end() - 2), "matmul");
+    } catch (const std::invalid_argument&) {  // name the whole shapes, not only their batch dims
+        throw std::invalid_argument("matmul: batch dimensions cannot be broadcast; got " + shape_str(a.shape()) + " @ " +
+                                    shape_str(b.shape()));
+    }
     // (B, T, K) @ (K, N): fold the batch into the rows and make one big gemm instead of B small ones.
     if (b.dim() == 2 && a.dim() > 2 && a.is_contiguous()) {
         Shape out_shape = batch;

@@ -63,6 +63,7 @@ bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
     std::vector<double> y = expand(b.detach(), shape).to_vector<double>();
     for (size_t i = 0; i < x.size(); ++i) {
         if (x[i] == y[i]) continue;  // equal infinities are close
+        if (std::isinf(x[i]) || std::isinf(y[i])) return false;  // unequal ones are not (inf - -inf <= rtol * inf)
         if (!(std::abs(x[i] - y[i]) <= atol + rtol * std::abs(y[i]))) return false;  // NaN fails here
     }
     return true;

@@ -129,6 +129,12 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor softmax(const Tensor& x, int64_t dim);
 // x - max - log(sum(exp(x - max))) along dim.
 Tensor log_softmax(const Tensor& x, int64_t dim);
+// softmax over the last dim of x (..., T, S) with the causal mask: query row i sees keys j <= i + (S - T), as in
+// softmax(x.masked_fill(triu(ones(T, S), 1 + S - T) == 1, -inf), -1), in one fused kernel that never touches
+// the masked entries. The masked entries of the result are 0.
+Tensor causal_softmax(const Tensor& x);
+// softmax(x.masked_fill(mask, -inf), dim): positions where the bool mask is true get probability 0.
+Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim = -1);
 // Mean over N of -log softmax(logits)[n, targets[n]]; logits (N, C) float, targets (N) int64 in [0, C).
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets);
 

@@ -57,7 +57,8 @@ Tensor sum(const Tensor& a) {
 }
 
 Tensor mean(const Tensor& a, int64_t dim, bool keepdim) {
-    int64_t n = a.dim() == 0 ? 1 : a.shape()[normalize_dim(dim, a.dim(), "mean")];
+    dim = normalize_dim(dim, a.dim(), "mean");
+    int64_t n = a.dim() == 0 ? 1 : a.shape()[dim];
     return sum(a, dim, keepdim) / static_cast<double>(n);
 }
 
@@ -105,8 +106,8 @@ MaxResult max_keepdim(const Tensor& a, int64_t dim, const char* op) {
 }  // namespace
 
 Tensor max(const Tensor& a, int64_t dim, bool keepdim) {
-    if (a.dim() == 0) return max(a);
     dim = normalize_dim(dim, a.dim(), "max");
+    if (a.dim() == 0) return max(a);
     MaxResult r = max_keepdim(a, dim, "max");
     Tensor out = keepdim ? r.values : drop_dim(r.values, dim);
     if (needs_grad(a))
@@ -133,8 +134,8 @@ Tensor max(const Tensor& a) {
 }
 
 Tensor argmax(const Tensor& a, int64_t dim, bool keepdim) {
-    if (a.dim() == 0) return zeros({}, DType::Int64);
     dim = normalize_dim(dim, a.dim(), "argmax");
+    if (a.dim() == 0) return zeros({}, DType::Int64);
     Tensor positions = max_keepdim(a, dim, "argmax").positions;
     return keepdim ? positions : drop_dim(positions, dim);
 }

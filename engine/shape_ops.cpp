@@ -84,9 +84,9 @@ Tensor reshape(const Tensor& a, const Shape& shape) {
 }
 
 Tensor transpose(const Tensor& a, int64_t d0, int64_t d1) {
-    if (a.dim() == 0) return a;
     d0 = normalize_dim(d0, a.dim(), "transpose");
     d1 = normalize_dim(d1, a.dim(), "transpose");
+    if (a.dim() == 0) return a;
     Shape shape = a.shape(), strides = a.strides();
     std::swap(shape[d0], shape[d1]);
     std::swap(strides[d0], strides[d1]);
@@ -120,8 +120,8 @@ Tensor unsqueeze(const Tensor& a, int64_t dim) {
 }
 
 Tensor squeeze(const Tensor& a, int64_t dim) {
-    if (a.dim() == 0) return a;
     dim = normalize_dim(dim, a.dim(), "squeeze");
+    if (a.dim() == 0) return a;
     if (a.shape()[dim] != 1) return a;
     Shape shape = a.shape(), strides = a.strides();
     shape.erase(shape.begin() + dim);
@@ -131,6 +131,8 @@ Tensor squeeze(const Tensor& a, int64_t dim) {
 }
 
 Tensor expand(const Tensor& a, const Shape& shape) {
+    for (int64_t s : shape)
+        if (s < 0) throw std::invalid_argument("expand: sizes must be non-negative; got " + shape_str(shape));
     if (shape.size() < a.shape().size() || broadcast_shapes(a.shape(), shape, "expand") != shape)
         throw std::invalid_argument("expand: the tensor must broadcast to the target shape; got " + shape_str(a.shape()) +
                                     " to " + shape_str(shape));

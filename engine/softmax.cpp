@@ -1,5 +1,6 @@
 // softmax, log_softmax and cross_entropy. Each is one fused kernel forward and backward: the backward formulas use
 // the saved output only, which is simpler and more accurate than differentiating exp, sum and div separately.
+#include <limits>
 #include <stdexcept>
 
 #include "engine/autograd.h"
@@ -21,6 +22,21 @@ Around around(const Tensor& t, int64_t dim) {
     return {D * inner == 0 ? 0 : t.numel() / (D * inner), D, inner};
 }
 
+// Records the backward shared by softmax, log_softmax and causal_softmax, which only needs the output y:
+//   softmax:     dx = y * (dout - sum(dout * y, dim))
+//   log_softmax: dx = dout - exp(y) * sum(dout, dim)
+void record_softmax_backward(Tensor& out, const Tensor& x, Around g, bool log, const char* name) {
+    if (!needs_grad(x)) return;
+    set_grad_fn(out, name, {&x}, [x, g, log, y = out.detach()](const Tensor& dout) {
+        Tensor d = dout.contiguous();
+        Tensor dx = zeros(x.shape(), x.dtype());
+        dispatch_floating(x.dtype(), "softmax", [&]<typename T>() {
+            kernels::softmax_backward<T>(y.data<T>(), d.data<T>(), dx.data<T>(), g.outer, g.D, g.inner, log);
+        });
+        accumulate_grad(x, dx);
+    });
+}
+
 Tensor softmax_impl(const Tensor& x, int64_t dim, bool log, const char* op) {
     dim = normalize_dim(dim, x.dim(), op);
     Tensor in = x.detach().contiguous();
@@ -29,18 +45,7 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log, const char* op) {
     dispatch_floating(x.dtype(), op, [&]<typename T>() {
         kernels::softmax_forward<T>(in.data<T>(), out.data<T>(), g.outer, g.D, g.inner, log);
     });
-    if (needs_grad(x))
-        set_grad_fn(out, log ? "LogSoftmaxBackward" : "SoftmaxBackward", {&x},
-                    [x, g, log, y = out.detach()](const Tensor& dout) {
-                        // softmax:     dx = y * (dout - sum(dout * y, dim))
-                        // log_softmax: dx = dout - exp(y) * sum(dout, dim)
-                        Tensor d = dout.contiguous();
-                        Tensor dx = zeros(x.shape(), x.dtype());
-                        dispatch_floating(x.dtype(), "softmax", [&]<typename T>() {
-                            kernels::softmax_backward<T>(y.data<T>(), d.data<T>(), dx.data<T>(), g.outer, g.D, g.inner, log);
-                        });
-                        accumulate_grad(x, dx);
-                    });
+    record_softmax_backward(out, x, g, log, log ? "LogSoftmaxBackward" : "SoftmaxBackward");
     return out;
 }
 
@@ -48,6 +53,25 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log, const char* op) {
 
 Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, false, "softmax"); }
 Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, true, "log_softmax"); }
+
+Tensor causal_softmax(const Tensor& x) {
+    if (x.dim() < 2)
+        throw std::invalid_argument("causal_softmax: needs (..., T, S) attention logits; got shape " +
+                                    shape_str(x.shape()));
+    Tensor in = x.detach().contiguous();
+    Tensor out = empty(x.shape(), x.dtype());
+    const int64_t T = x.size(-2), S = x.size(-1), rows = T * S == 0 ? 0 : x.numel() / (T * S);
+    dispatch_floating(x.dtype(), "causal_softmax", [&]<typename E>() {
+        kernels::causal_softmax_forward<E>(in.data<E>(), out.data<E>(), rows, T, S);
+    });
+    // The masked entries of y are 0, so the plain softmax rule gives them a zero gradient.
+    record_softmax_backward(out, x, {rows * T, S, 1}, false, "CausalSoftmaxBackward");
+    return out;
+}
+
+Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim) {
+    return softmax(masked_fill(x, mask, -std::numeric_limits<double>::infinity()), dim);
+}
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
     if (logits.dim() != 2)

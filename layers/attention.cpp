@@ -1,0 +1,69 @@
+#include "layers/attention.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "engine/ops.h"
+
+namespace ag {
+
+Tensor MaskedSoftmax::forward(const Tensor& logits, const Tensor& mask) const {
+    if (mask.defined()) return masked_softmax(logits, mask, -1);
+    return causal ? causal_softmax(logits) : softmax(logits, -1);
+}
+
+Head::Head(int64_t C, int64_t head_size, bool causal)
+    : head_size(head_size), causal(causal), key(C, head_size, false), query(C, head_size, false),
+      value(C, head_size, false) {
+    register_module("key", key);
+    register_module("query", query);
+    register_module("value", value);
+}
+
+Tensor Head::forward(const Tensor& x) {
+    if (x.dim() != 3)
+        throw std::invalid_argument("Head: input must be (B, T, C); got shape " + shape_str(x.shape()));
+    const int64_t T = x.size(1);
+    Tensor k = key(x);                                                               // (B, T, hs)
+    Tensor q = query(x);                                                             // (B, T, hs)
+    Tensor wei = matmul(q, k.transpose(-2, -1)) * std::pow(static_cast<double>(head_size), -0.5);  // (B, T, T)
+    if (!causal) {
+        wei = softmax(wei, -1);
+    } else if (fused) {
+        wei = causal_softmax(wei);
+    } else {
+        Tensor tril = ag::tril(ones({T, T}, x.dtype()));
+        wei = softmax(wei.masked_fill(tril == 0, -std::numeric_limits<double>::infinity()), -1);
+    }
+    attention_ = wei.detach();
+    Tensor v = value(x);                                                             // (B, T, hs)
+    return matmul(wei, v);                                                           // (B, T, hs)
+}
+
+namespace {
+
+std::vector<std::unique_ptr<Head>> make_heads(int64_t C, int64_t n_heads, int64_t head_size, bool causal) {
+    if (n_heads < 1)
+        throw std::invalid_argument("MultiHeadAttention: need at least one head; got " + std::to_string(n_heads));
+    std::vector<std::unique_ptr<Head>> heads;
+    for (int64_t h = 0; h < n_heads; ++h) heads.push_back(std::make_unique<Head>(C, head_size, causal));
+    return heads;
+}
+
+}  // namespace
+
+// Members are built in declaration order, heads before proj, as in the lecture's module: the draws match.
+MultiHeadAttention::MultiHeadAttention(int64_t C, int64_t n_heads, int64_t head_size, bool causal)
+    : heads(make_heads(C, n_heads, head_size, causal)), proj(n_heads * head_size, C) {
+    for (int64_t h = 0; h < n_heads; ++h) register_module("heads." + std::to_string(h), *heads[h]);
+    register_module("proj", proj);
+}
+
+Tensor MultiHeadAttention::forward(const Tensor& x) {
+    std::vector<Tensor> outs;
+    for (auto& head : heads) outs.push_back((*head)(x));  // each (B, T, hs)
+    return proj(cat(outs, -1));                           // (B, T, n_heads * hs) -> (B, T, C)
+}
+
+}  // namespace ag

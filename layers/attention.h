@@ -1,0 +1,63 @@
+// Self-attention, as in the notebook's version 4.
+//
+//   k = key(x); q = query(x)                        (B, T, head_size) each
+//   wei = q @ k^T * head_size^-0.5                  (B, T, T): how much token t attends to token s
+//   wei = wei.masked_fill(tril == 0, -inf)          the future is not visible (causal heads only)
+//   wei = softmax(wei, -1)                          each row sums to 1
+//   out = wei @ value(x)                            (B, T, head_size): a weighted average of the values
+// The scale keeps the logits at unit variance when q and k are, so softmax stays diffuse instead of one-hot.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "layers/linear.h"
+
+namespace ag {
+
+// softmax over the last dim of attention logits (..., T, T), with masked positions at probability 0:
+// causal hides the future (fused: the masked entries are never computed); an explicit bool mask (broadcast to the
+// logits' shape) hides the positions where it is true; with neither it is a plain softmax.
+class MaskedSoftmax : public Module {
+public:
+    explicit MaskedSoftmax(bool causal = true) : causal(causal) {}
+    Tensor forward(const Tensor& logits, const Tensor& mask = Tensor()) const;
+    Tensor operator()(const Tensor& logits, const Tensor& mask = Tensor()) const { return forward(logits, mask); }
+    bool causal;
+};
+
+class Head : public Module {
+public:
+    // key, query and value are Linear(C, head_size, bias = false), created in that order (PyTorch's draws).
+    Head(int64_t C, int64_t head_size, bool causal = true);
+
+    // x (B, T, C) -> (B, T, head_size). Keeps the attention weights (B, T, T) for attention().
+    Tensor forward(const Tensor& x);
+    Tensor operator()(const Tensor& x) { return forward(x); }
+    // The softmaxed weights of the last forward, detached: row t says how token t spread its attention.
+    const Tensor& attention() const { return attention_; }
+
+    int64_t head_size;
+    bool causal;
+    // true: the fused causal softmax; false: masked_fill(tril == 0, -inf) then softmax, as the notebook spells it.
+    // Both give the same values and gradients.
+    bool fused = true;
+    Linear key, query, value;
+
+private:
+    Tensor attention_;
+};
+
+// n_heads Heads side by side on the same input, their outputs joined along channels, then a Linear projection
+// back to C: (B, T, C) -> (B, T, C). Names: "heads.0.key.weight", ..., "proj.weight", "proj.bias".
+class MultiHeadAttention : public Module {
+public:
+    MultiHeadAttention(int64_t C, int64_t n_heads, int64_t head_size, bool causal = true);
+
+    Tensor forward(const Tensor& x);
+    Tensor operator()(const Tensor& x) { return forward(x); }
+
+    std::vector<std::unique_ptr<Head>> heads;
+    Linear proj;
+};
+
+}  // namespace ag

@@ -1,0 +1,22 @@
+// Linear: y = x W^T + b, the affine layer of torch.nn.Linear.
+#pragma once
+#include "layers/module.h"
+
+namespace ag {
+
+class Linear : public Module {
+public:
+    // weight (out, in) and bias (out) drawn as torch.nn.Linear does (kaiming-uniform, bound 1/sqrt(in)) from the
+    // default generator: after manual_seed(s), Linear(in, out) holds PyTorch's numbers for the same seed.
+    Linear(int64_t in_features, int64_t out_features, bool bias = true);
+
+    // x (..., in) -> (..., out). Throws if x's last dim is not in_features.
+    Tensor forward(const Tensor& x) const;
+    Tensor operator()(const Tensor& x) const { return forward(x); }
+
+    int64_t in_features, out_features;
+    Tensor weight;  // (out, in)
+    Tensor bias;    // (out), undefined when built with bias = false
+};
+
+}  // namespace ag

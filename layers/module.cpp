@@ -1,0 +1,59 @@
+#include "layers/module.h"
+
+#include <stdexcept>
+
+#include "engine/autograd.h"
+
+namespace ag {
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+    std::vector<std::pair<std::string, Tensor>> out;
+    for (const auto& [name, p] : parameters_) out.emplace_back(name, *p);
+    for (const auto& [prefix, child] : children_)
+        for (auto& [name, p] : child->named_parameters()) out.emplace_back(prefix + "." + name, p);
+    return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+    std::vector<Tensor> out;
+    for (auto& named : named_parameters()) out.push_back(named.second);
+    return out;
+}
+
+int64_t Module::num_parameters() const {
+    int64_t n = 0;
+    for (const Tensor& p : parameters()) n += p.numel();
+    return n;
+}
+
+void Module::zero_grad() {
+    for (Tensor& p : parameters()) p.zero_grad();
+}
+
+void Module::train(bool on) {
+    training_ = on;
+    for (auto& named : children_) named.second->train(on);
+}
+
+void Module::to(DType dtype) {
+    for (auto& named : parameters_) {
+        Tensor converted = named.second->detach().to(dtype);
+        if (converted.impl_ptr() == named.second->impl_ptr()) continue;  // already that dtype
+        *named.second = converted.requires_grad_();
+    }
+    for (auto& named : children_) named.second->to(dtype);
+}
+
+void Module::register_parameter(std::string name, Tensor& parameter) {
+    if (name.empty() || name.find('.') != std::string::npos)
+        throw std::invalid_argument("register_parameter: a name must be non-empty and have no '.'; got '" + name + "'");
+    parameter.requires_grad_();
+    parameters_.emplace_back(std::move(name), &parameter);
+}
+
+void Module::register_module(std::string name, Module& child) {
+    if (name.empty()) throw std::invalid_argument("register_module: a name must be non-empty");
+    children_.emplace_back(std::move(name), &child);
+}
+
+}  // namespace ag

@@ -1,0 +1,220 @@
+// The Optimizer base, SGD and AdamW. Each update is one plain loop over a parameter's contiguous elements, with the
+// formula of each line above it. As in PyTorch, the coefficients are computed in double (PyTorch does it in Python)
+// and rounded once to the parameter's type T, and each line is one PyTorch op rounded to T. PyTorch's CPU kernels
+// for add_(x, alpha=a) and addcmul_ are fused multiply-adds (vec::fmadd), so the lines that mirror them use
+// std::fma: float32 and float64 results then equal PyTorch 1.13's bit for bit (on the AVX2 kernels it runs on any
+// recent x86 CPU; tests allow a few units in the last place).
+#include "layers/optim.h"
+
+#include <cmath>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "engine/autograd.h"
+#include "engine/ops.h"
+
+namespace ag {
+
+// ---- Optimizer ------------------------------------------------------------------------------------------------------
+
+Optimizer::Optimizer(NamedTensors params) : Optimizer("Optimizer", std::move(params)) {}
+
+Optimizer::Optimizer(std::string name, NamedTensors params) : params_(std::move(params)), name_(std::move(name)) {
+    std::set<std::string> names;
+    std::set<const TensorImpl*> tensors;
+    for (const auto& [pname, p] : params_) {
+        const std::string got = "; got '" + pname + "'";
+        if (!p.defined()) throw std::invalid_argument(name_ + ": every parameter must be defined" + got + " undefined");
+        if (!p.requires_grad())
+            throw std::invalid_argument(name_ + ": every parameter must require grad" + got + ", which does not");
+        if (!p.is_leaf())
+            throw std::invalid_argument(name_ + ": every parameter must be a leaf" + got + ", made by '" +
+                                        p.grad_fn()->name + "'");
+        if (!p.is_contiguous())
+            throw std::invalid_argument(name_ + ": every parameter must be contiguous" + got + " with strides " +
+                                        shape_str(p.strides()));
+        if (!names.insert(pname).second)
+            throw std::invalid_argument(name_ + ": parameter names must be unique" + got + " twice");
+        if (!tensors.insert(p.impl_ptr().get()).second)
+            throw std::invalid_argument(name_ + ": every parameter must be a distinct tensor" + got +
+                                        " for a tensor already listed");
+    }
+}
+
+void Optimizer::zero_grad() {
+    for (auto& named : params_) named.second.zero_grad();
+}
+
+void Optimizer::require(bool ok, const std::string& rule, double value) const {
+    if (ok) return;
+    std::ostringstream got;
+    got << value;  // shortest form, as Python prints it: 1.5, -0.001, 1e-08
+    throw std::invalid_argument(name_ + ": " + rule + "; got " + got.str());
+}
+
+Tensor Optimizer::grad_of(size_t k) const {
+    const auto& [pname, p] = params_[k];
+    Tensor g = p.grad();
+    if (g.defined() && (g.shape() != p.shape() || !g.is_contiguous()))
+        throw std::invalid_argument(name_ + ": a gradient must be contiguous and of its parameter's shape " +
+                                    shape_str(p.shape()) + "; got " + shape_str(g.shape()) + " with strides " +
+                                    shape_str(g.strides()) + " for '" + pname + "'");
+    return g;
+}
+
+// ---- SGD ----------------------------------------------------------------------------------------------------------
+
+namespace {
+
+struct SgdCoefficients {
+    double neg_lr, momentum, one_minus_dampening, weight_decay;
+    bool nesterov;
+};
+
+// One SGD update of the n elements of p from gradient g; buf is the momentum buffer (null without momentum),
+// `first` says it has just been made and holds nothing yet.
+template <typename T>
+void sgd_update(T* p, const T* g, T* buf, bool first, int64_t n, const SgdCoefficients& c) {
+    const T neg_lr = T(c.neg_lr), momentum = T(c.momentum), weight_decay = T(c.weight_decay);
+    const T one_minus_dampening = T(c.one_minus_dampening);
+    for (int64_t i = 0; i < n; ++i) {
+        // d = g + weight_decay * p
+        T d = c.weight_decay != 0 ? std::fma(weight_decay, p[i], g[i]) : g[i];
+        if (buf) {
+            // buf = momentum * buf + (1 - dampening) * d, or buf = d on the first step
+            buf[i] = first ? d : std::fma(one_minus_dampening, d, buf[i] * momentum);
+            // d = nesterov ? d + momentum * buf : buf
+            d = c.nesterov ? std::fma(momentum, buf[i], d) : buf[i];
+        }
+        // p = p - lr * d
+        p[i] = std::fma(neg_lr, d, p[i]);
+    }
+}
+
+}  // namespace
+
+SGD::SGD(NamedTensors params, double lr, double momentum, double weight_decay, double dampening, bool nesterov)
+    : Optimizer("SGD", std::move(params)),
+      momentum(momentum),
+      weight_decay(weight_decay),
+      dampening(dampening),
+      nesterov(nesterov),
+      momentum_buffer_(params_.size()) {
+    require(lr >= 0, "lr must be non-negative", lr);
+    require(momentum >= 0, "momentum must be non-negative", momentum);
+    require(weight_decay >= 0, "weight_decay must be non-negative", weight_decay);
+    if (nesterov && !(momentum > 0 && dampening == 0)) {
+        std::ostringstream got;
+        got << "momentum=" << momentum << ", dampening=" << dampening;
+        throw std::invalid_argument("SGD: nesterov needs momentum > 0 and dampening = 0; got " + got.str());
+    }
+    this->lr = lr;
+}
+
+void SGD::step() {
+    NoGradGuard no_grad;
+    const SgdCoefficients c{-lr, momentum, 1 - dampening, weight_decay, nesterov};
+    for (size_t k = 0; k < params_.size(); ++k) {
+        const Tensor& p = params_[k].second;
+        const Tensor g = grad_of(k);
+        if (!g.defined()) continue;
+        const bool first = momentum != 0 && !momentum_buffer_[k].defined();
+        if (first) momentum_buffer_[k] = empty(p.shape(), p.dtype());
+        const Tensor& buf = momentum_buffer_[k];
+        dispatch_floating(p.dtype(), "SGD", [&]<typename T>() {
+            sgd_update<T>(p.data<T>(), g.data<T>(), momentum != 0 ? buf.data<T>() : nullptr, first, p.numel(), c);
+        });
+    }
+}
+
+NamedTensors SGD::state() {
+    NamedTensors out;
+    for (size_t k = 0; k < params_.size(); ++k)
+        if (momentum_buffer_[k].defined()) out.emplace_back("momentum_buffer." + params_[k].first, momentum_buffer_[k]);
+    return out;
+}
+
+// ---- AdamW --------------------------------------------------------------------------------------------------------
+
+namespace {
+
+struct AdamWCoefficients {
+    double decay, beta1, one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps, neg_step_size;
+};
+
+// One AdamW update of the n elements of p from gradient g, with first moment m and second moment v.
+template <typename T>
+void adamw_update(T* p, const T* g, T* m, T* v, int64_t n, const AdamWCoefficients& c) {
+    const T decay = T(c.decay), beta1 = T(c.beta1), one_minus_beta1 = T(c.one_minus_beta1), beta2 = T(c.beta2);
+    const T one_minus_beta2 = T(c.one_minus_beta2), bias_correction2_sqrt = T(c.bias_correction2_sqrt);
+    const T eps = T(c.eps), neg_step_size = T(c.neg_step_size);
+    for (int64_t i = 0; i < n; ++i) {
+        // p = p * (1 - lr * weight_decay)
+        p[i] = p[i] * decay;
+        // m = beta1 * m + (1 - beta1) * g
+        m[i] = std::fma(one_minus_beta1, g[i], m[i] * beta1);
+        // v = beta2 * v + (1 - beta2) * g * g
+        v[i] = std::fma(one_minus_beta2 * g[i], g[i], v[i] * beta2);
+        // denom = sqrt(v) / sqrt(bias_correction2) + eps
+        const T denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
+        // p = p - lr / bias_correction1 * m / denom
+        p[i] = p[i] + neg_step_size * m[i] / denom;
+    }
+}
+
+}  // namespace
+
+AdamW::AdamW(NamedTensors params, double lr, double beta1, double beta2, double eps, double weight_decay)
+    : Optimizer("AdamW", std::move(params)),
+      beta1(beta1),
+      beta2(beta2),
+      eps(eps),
+      weight_decay(weight_decay),
+      step_(zeros({}, DType::Int64)) {
+    require(lr >= 0, "lr must be non-negative", lr);
+    require(beta1 >= 0 && beta1 < 1, "beta1 must be in [0, 1)", beta1);
+    require(beta2 >= 0 && beta2 < 1, "beta2 must be in [0, 1)", beta2);
+    require(eps >= 0, "eps must be non-negative", eps);
+    require(weight_decay >= 0, "weight_decay must be non-negative", weight_decay);
+    this->lr = lr;
+    for (const auto& named : params_) {
+        exp_avg_.push_back(zeros_like(named.second));
+        exp_avg_sq_.push_back(zeros_like(named.second));
+    }
+}
+
+void AdamW::step() {
+    NoGradGuard no_grad;
+    bool any = false;
+    for (size_t k = 0; k < params_.size() && !any; ++k) any = grad_of(k).defined();
+    if (!any) return;
+    int64_t& t = *step_.data<int64_t>();  // the live count: a checkpoint loader may have written it
+    ++t;
+    // bias_correction1 = 1 - beta1^t ; bias_correction2 = 1 - beta2^t (in double, as PyTorch's Python does)
+    const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(t));
+    const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(t));
+    const AdamWCoefficients c{1 - lr * weight_decay, beta1, 1 - beta1, beta2, 1 - beta2, std::sqrt(bias_correction2),
+                              eps, -(lr / bias_correction1)};
+    for (size_t k = 0; k < params_.size(); ++k) {
+        const Tensor& p = params_[k].second;
+        const Tensor g = grad_of(k);
+        if (!g.defined()) continue;
+        dispatch_floating(p.dtype(), "AdamW", [&]<typename T>() {
+            adamw_update<T>(p.data<T>(), g.data<T>(), exp_avg_[k].data<T>(), exp_avg_sq_[k].data<T>(), p.numel(), c);
+        });
+    }
+}
+
+NamedTensors AdamW::state() {
+    NamedTensors out{{"step", step_}};
+    for (size_t k = 0; k < params_.size(); ++k) {
+        out.emplace_back("exp_avg." + params_[k].first, exp_avg_[k]);
+        out.emplace_back("exp_avg_sq." + params_[k].first, exp_avg_sq_[k]);
+    }
+    return out;
+}
+
+int64_t AdamW::step_count() const { return *step_.data<int64_t>(); }
+
+}  // namespace ag

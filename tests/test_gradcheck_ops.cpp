@@ -1,0 +1,437 @@
+// Every differentiable op checked against central finite differences with ag::gradcheck, in float64 with PyTorch's
+// default tolerances, on small shapes including broadcast ones. Each op whose output is not a scalar is checked twice:
+// the full Jacobian, and the scalar (out * w).sum() with random weights w (a plain sum hides errors that cancel).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+
+using ag::DType;
+using ag::Shape;
+using ag::Slice;
+using ag::Tensor;
+
+namespace {
+
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+const double kInf = std::numeric_limits<double>::infinity();
+
+// A float64 leaf of standard normals that requires grad.
+Tensor input(const Shape& shape) { return ag::randn(shape, DType::Float64).requires_grad_(); }
+
+// Uniform in [0.5, 2.5): for log, sqrt, fractional powers and divisors.
+Tensor positive(const Shape& shape) { return (ag::rand(shape, DType::Float64) * 2.0 + 0.5).requires_grad_(); }
+
+// Standard normals pushed at least 0.1 away from 0, where relu has its kink.
+Tensor away_from_zero(const Shape& shape) {
+    std::vector<double> v = ag::randn(shape, DType::Float64).to_vector<double>();
+    for (double& x : v) x += x >= 0 ? 0.1 : -0.1;
+    return ag::from_vector(v, shape).requires_grad_();
+}
+
+// 0, 0.25, 0.5, ... shuffled (multiplying by 7 permutes when 7 does not divide numel): max has one clear winner.
+Tensor distinct(const Shape& shape) {
+    const int64_t n = ag::numel_of(shape);
+    std::vector<double> v(n);
+    for (int64_t i = 0; i < n; ++i) v[i] = static_cast<double>((i * 7) % n) * 0.25;
+    return ag::from_vector(v, shape).requires_grad_();
+}
+
+Tensor ids(const std::vector<int64_t>& values, const Shape& shape) { return ag::from_vector(values, shape); }
+
+// The lower-triangular causal mask of the notebooks: true above the diagonal (the future), to be filled with -inf.
+Tensor causal_mask(int64_t T) { return ag::tril(ag::ones({T, T}, DType::Float64)) == 0.0; }
+
+void require_gradcheck(const Fn& fn, const std::vector<Tensor>& inputs) {
+    ag::GradcheckResult r = ag::gradcheck(fn, inputs);
+    INFO(r.report);
+    REQUIRE(r.passed);
+}
+
+// gradcheck of fn; then, unless fn gives a scalar, of (fn * w).sum() with w random of fn's output shape.
+void check(const Fn& fn, const std::vector<Tensor>& inputs) {
+    require_gradcheck(fn, inputs);
+    Shape out_shape;
+    {
+        ag::NoGradGuard no_grad;
+        out_shape = fn(inputs).shape();
+    }
+    if (out_shape.empty()) return;
+    Tensor w = ag::randn(out_shape, DType::Float64);
+    INFO("checking the weighted sum (out * w).sum()");
+    require_gradcheck([&fn, w](const std::vector<Tensor>& in) { return (fn(in) * w).sum(); }, inputs);
+}
+
+// check() for a one-input function.
+void check1(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
+    check([&f](const std::vector<Tensor>& in) { return f(in[0]); }, {x});
+}
+
+// check() for a two-input function.
+void check2(const std::function<Tensor(const Tensor&, const Tensor&)>& f, const Tensor& a, const Tensor& b) {
+    check([&f](const std::vector<Tensor>& in) { return f(in[0], in[1]); }, {a, b});
+}
+
+}  // namespace
+
+// ---- element-wise ----------------------------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: add, sub, mul, div on equal shapes") {
+    ag::manual_seed(1);
+    Tensor a = input({2, 3}), b = input({2, 3}), d = positive({2, 3});
+    check2([](const Tensor& x, const Tensor& y) { return x + y; }, a, b);
+    check2([](const Tensor& x, const Tensor& y) { return x - y; }, a, b);
+    check2([](const Tensor& x, const Tensor& y) { return x * y; }, a, b);
+    check2([](const Tensor& x, const Tensor& y) { return x / y; }, a, d);
+}
+
+TEST_CASE("gradcheck: add, sub, mul, div broadcast (3,1) with (1,4)") {
+    ag::manual_seed(2);
+    Tensor a = input({3, 1}), b = input({1, 4}), d = positive({1, 4});
+    check2([](const Tensor& x, const Tensor& y) { return ag::add(x, y); }, a, b);
+    check2([](const Tensor& x, const Tensor& y) { return ag::sub(x, y); }, a, b);
+    check2([](const Tensor& x, const Tensor& y) { return ag::mul(x, y); }, a, b);
+    check2([](const Tensor& x, const Tensor& y) { return ag::div(x, y); }, a, d);
+}
+
+TEST_CASE("gradcheck: add, sub, mul, div broadcast (2,3,4) with (4)") {
+    ag::manual_seed(3);
+    Tensor a = input({2, 3, 4}), b = input({4}), d = positive({4});
+    check2([](const Tensor& x, const Tensor& y) { return x + y; }, a, b);
+    check2([](const Tensor& x, const Tensor& y) { return y - x; }, a, b);
+    check2([](const Tensor& x, const Tensor& y) { return x * y; }, a, b);
+    check2([](const Tensor& x, const Tensor& y) { return x / y; }, a, d);
+    check2([](const Tensor& x, const Tensor& y) { return y / x; }, d.detach().clone().requires_grad_(), b);
+    check2([](const Tensor& x, const Tensor& y) { return x * y; }, input({2, 1, 4}), input({3, 1}));  // both broadcast
+}
+
+TEST_CASE("gradcheck: arithmetic with numbers (0-d operands)") {
+    ag::manual_seed(4);
+    Tensor x = input({2, 3}), p = positive({2, 3});
+    check1([](const Tensor& t) { return t * 2.0; }, x);
+    check1([](const Tensor& t) { return 3.0 * t; }, x);
+    check1([](const Tensor& t) { return t + 1.5; }, x);
+    check1([](const Tensor& t) { return 1.5 + t; }, x);
+    check1([](const Tensor& t) { return t - 0.5; }, x);
+    check1([](const Tensor& t) { return 1.0 - t; }, x);
+    check1([](const Tensor& t) { return t / 4.0; }, x);
+    check1([](const Tensor& t) { return 2.0 / t; }, p);
+}
+
+TEST_CASE("gradcheck: 0-d tensors combined with full tensors") {
+    ag::manual_seed(5);
+    Tensor s = input({}), x = input({2, 3});
+    check2([](const Tensor& a, const Tensor& b) { return a * b; }, s, x);
+    check2([](const Tensor& a, const Tensor& b) { return b - a; }, s, x);
+    check2([](const Tensor& a, const Tensor& b) { return a + b; }, s, x);
+}
+
+TEST_CASE("gradcheck: an input or an intermediate used twice accumulates its gradient") {
+    ag::manual_seed(6);
+    Tensor x = input({2, 3});
+    check1([](const Tensor& t) { return t * t + t; }, x);
+    check1([](const Tensor& t) { return ag::matmul(t, t.transpose(0, 1)); }, x);
+    // a diamond: y feeds three consumers, and its own backward must wait for all of them
+    check1([](const Tensor& t) {
+        Tensor y = t.tanh();
+        return y * y.exp() + y.sum(0);
+    }, x);
+}
+
+TEST_CASE("gradcheck: neg, exp, tanh") {
+    ag::manual_seed(7);
+    Tensor x = input({2, 3, 4});
+    check1([](const Tensor& t) { return -t; }, x);
+    check1([](const Tensor& t) { return ag::neg(t); }, x);
+    check1([](const Tensor& t) { return t.exp(); }, x);
+    check1([](const Tensor& t) { return t.tanh(); }, x);
+}
+
+TEST_CASE("gradcheck: log and sqrt of positive inputs") {
+    ag::manual_seed(8);
+    Tensor p = positive({2, 3, 4});
+    check1([](const Tensor& t) { return t.log(); }, p);
+    check1([](const Tensor& t) { return t.sqrt(); }, p);
+}
+
+TEST_CASE("gradcheck: relu with inputs away from 0") {
+    ag::manual_seed(9);
+    check1([](const Tensor& t) { return t.relu(); }, away_from_zero({3, 5}));
+}
+
+TEST_CASE("gradcheck: pow with integer, negative and fractional exponents") {
+    ag::manual_seed(10);
+    Tensor x = input({2, 3}), p = positive({2, 3});
+    for (double e : {0.0, 1.0, 2.0, 3.0}) {
+        INFO("exponent " << e);
+        check1([e](const Tensor& t) { return t.pow(e); }, x);
+    }
+    for (double e : {-2.0, -1.0, -0.5, 0.5, 1.5, 2.5}) {
+        INFO("exponent " << e << " on positive inputs");
+        check1([e](const Tensor& t) { return ag::pow(t, e); }, p);
+    }
+}
+
+// ---- reductions ------------------------------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: sum and mean over each dim, keepdim or not, and over all dims") {
+    ag::manual_seed(11);
+    Tensor x = input({2, 3, 4});
+    check1([](const Tensor& t) { return t.sum(); }, x);
+    check1([](const Tensor& t) { return t.mean(); }, x);
+    for (int64_t dim : {0, 1, 2, -1})
+        for (bool keepdim : {false, true}) {
+            INFO("dim " << dim << ", keepdim " << keepdim);
+            check1([=](const Tensor& t) { return t.sum(dim, keepdim); }, x);
+            check1([=](const Tensor& t) { return t.mean(dim, keepdim); }, x);
+        }
+}
+
+TEST_CASE("gradcheck: max over each dim, keepdim or not, and over all dims") {
+    Tensor x = distinct({2, 3, 4});
+    check1([](const Tensor& t) { return t.max(); }, x);
+    for (int64_t dim : {0, 1, 2, -1})
+        for (bool keepdim : {false, true}) {
+            INFO("dim " << dim << ", keepdim " << keepdim);
+            check1([=](const Tensor& t) { return t.max(dim, keepdim); }, x);
+        }
+}
+
+TEST_CASE("gradcheck: reductions of a 0-d tensor and of a transposed view") {
+    ag::manual_seed(12);
+    Tensor s = input({}), x = input({3, 4});
+    check1([](const Tensor& t) { return t.sum(0); }, s);
+    check1([](const Tensor& t) { return t.mean(); }, s);
+    check1([](const Tensor& t) { return t.transpose(0, 1).sum(1); }, x);
+    check1([](const Tensor& t) { return t.transpose(0, 1).max(0, true); }, distinct({3, 4}));
+}
+
+// ---- matmul ------------------------------------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: matmul of vectors and matrices") {
+    ag::manual_seed(13);
+    auto mm = [](const Tensor& a, const Tensor& b) { return ag::matmul(a, b); };
+    SECTION("(4) . (4)") { check2(mm, input({4}), input({4})); }
+    SECTION("(3) @ (3,4)") { check2(mm, input({3}), input({3, 4})); }
+    SECTION("(3,4) @ (4)") { check2(mm, input({3, 4}), input({4})); }
+    SECTION("(3,4) @ (4,2)") { check2(mm, input({3, 4}), input({4, 2})); }
+    SECTION("(4) @ (2,4,3) and (2,3,4) @ (4)") {
+        check2(mm, input({4}), input({2, 4, 3}));
+        check2(mm, input({2, 3, 4}), input({4}));
+    }
+}
+
+TEST_CASE("gradcheck: matmul batched (B,T,C) @ (B,C,N)") {
+    ag::manual_seed(14);
+    check2([](const Tensor& a, const Tensor& b) { return a.matmul(b); }, input({2, 3, 4}), input({2, 4, 2}));
+}
+
+TEST_CASE("gradcheck: matmul (T,T) @ (B,T,C) broadcast") {
+    ag::manual_seed(15);
+    check2([](const Tensor& a, const Tensor& b) { return ag::matmul(a, b); }, input({3, 3}), input({2, 3, 4}));
+}
+
+TEST_CASE("gradcheck: matmul (B,T,C) @ (C,N) broadcast") {
+    ag::manual_seed(16);
+    auto mm = [](const Tensor& a, const Tensor& b) { return ag::matmul(a, b); };
+    check2(mm, input({2, 3, 4}), input({4, 2}));
+    // a non-contiguous left operand takes the batched path instead of one folded gemm
+    check2([](const Tensor& a, const Tensor& b) { return ag::matmul(a.transpose(1, 2), b); }, input({2, 4, 3}),
+           input({4, 2}));
+}
+
+TEST_CASE("gradcheck: matmul 4-D broadcast (B,1,T,C) @ (H,C,N) and (B,1,T,C) @ (1,H,C,N)") {
+    ag::manual_seed(17);
+    auto mm = [](const Tensor& a, const Tensor& b) { return ag::matmul(a, b); };
+    check2(mm, input({2, 1, 3, 4}), input({2, 4, 2}));
+    check2(mm, input({2, 1, 3, 4}), input({1, 2, 4, 2}));  // each operand broadcast along a different batch dim
+}
+
+TEST_CASE("gradcheck: matmul of transposed and strided views") {
+    ag::manual_seed(18);
+    // (4,3)^T @ (2,4)^T: both operands are handed to BLAS as transposed
+    check2([](const Tensor& a, const Tensor& b) { return ag::matmul(a.transpose(0, 1), b.transpose(0, 1)); },
+           input({4, 3}), input({2, 4}));
+    // q @ k^T with k a batched transposed view
+    check2([](const Tensor& q, const Tensor& k) { return ag::matmul(q, k.transpose(-2, -1)); }, input({2, 3, 4}),
+           input({2, 3, 4}));
+    // every other column: strides no BLAS layout can read, so the operand is copied
+    check2([](const Tensor& a, const Tensor& b) { return ag::matmul(a.slice(1, 0, 4, 2), b); }, input({3, 4}),
+           input({2, 3}));
+    // a vector with stride 2
+    check2([](const Tensor& a, const Tensor& b) { return ag::matmul(a.slice(0, 0, 6, 2), b); }, input({6}),
+           input({3, 2}));
+}
+
+// ---- softmax and losses --------------------------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: softmax and log_softmax along every dim") {
+    ag::manual_seed(19);
+    Tensor x = input({2, 3, 4});
+    for (int64_t dim : {0, 1, 2, -1}) {
+        INFO("dim " << dim);
+        check1([dim](const Tensor& t) { return t.softmax(dim); }, x);
+        check1([dim](const Tensor& t) { return t.log_softmax(dim); }, x);
+    }
+    check1([](const Tensor& t) { return ag::softmax(t.transpose(0, 2), 1); }, x);
+}
+
+TEST_CASE("gradcheck: softmax of a causally masked input") {
+    ag::manual_seed(20);
+    const int64_t T = 3;
+    Tensor mask = causal_mask(T);
+    // wei = softmax(masked_fill(x, future, -inf)): the gradient reaches the past and present logits only
+    check1([mask](const Tensor& x) { return ag::softmax(x.masked_fill(mask, -kInf), -1); }, input({2, T, T}));
+}
+
+TEST_CASE("gradcheck: causal_softmax, square and with more keys than queries") {
+    ag::manual_seed(34);
+    check1([](const Tensor& x) { return ag::causal_softmax(x); }, input({2, 3, 3}));
+    check1([](const Tensor& x) { return ag::causal_softmax(x); }, input({2, 3, 5}));           // row i sees i + 3 keys
+    check1([](const Tensor& x) { return ag::causal_softmax(x.transpose(-2, -1)); }, input({2, 4, 3}));  // a view
+    check1([](const Tensor& x) { return ag::causal_softmax(x); }, input({2, 2, 3, 3}));
+}
+
+TEST_CASE("gradcheck: masked_softmax along each dim") {
+    ag::manual_seed(35);
+    Tensor x = input({2, 3, 4});
+    Tensor mask = ag::randn({3, 4}) > 0.5;
+    mask.index({ag::Slice{}, 0}) = 0.0;  // every slice along the last dim keeps one logit
+    check1([mask](const Tensor& t) { return ag::masked_softmax(t, mask); }, x);
+    check1([](const Tensor& t) { return ag::masked_softmax(t, causal_mask(3), -1); }, input({2, 3, 3}));
+    check1([](const Tensor& t) { return ag::masked_softmax(t, causal_mask(3), 1); }, input({2, 3, 3}));
+}
+
+TEST_CASE("gradcheck: cross_entropy") {
+    ag::manual_seed(21);
+    Tensor targets = ids({3, 0, 3, 1, 2}, {5});
+    check1([targets](const Tensor& logits) { return ag::cross_entropy(logits, targets); }, input({5, 4}));
+    // (B,T,C) logits flattened to (B*T, C), as in the notebooks
+    check1([targets](const Tensor& logits) { return ag::cross_entropy(logits.reshape({-1, 4}).slice(0, 0, 5), targets); },
+           input({2, 3, 4}));
+}
+
+// ---- masking and triangles ---------------------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: masked_fill with a broadcast mask") {
+    ag::manual_seed(22);
+    Tensor mask = ag::randn({3, 4}) > 0.0;
+    check1([mask](const Tensor& t) { return t.masked_fill(mask, 0.5); }, input({2, 3, 4}));
+    check1([mask](const Tensor& t) { return ag::masked_fill(t, mask.index({Slice{}, Slice{0, 1}}), -2.0); },
+           input({3, 4}));
+}
+
+TEST_CASE("gradcheck: tril and triu with several diagonals") {
+    ag::manual_seed(23);
+    Tensor x = input({2, 3, 4});
+    for (int64_t diagonal : {-1, 0, 1}) {
+        INFO("diagonal " << diagonal);
+        check1([diagonal](const Tensor& t) { return ag::tril(t, diagonal); }, x);
+        check1([diagonal](const Tensor& t) { return ag::triu(t, diagonal); }, x);
+    }
+    check1([](const Tensor& t) { return ag::tril(t.transpose(0, 1)); }, input({4, 3}));
+}
+
+// ---- gathering and joining ----------------------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: index_select with repeated indices adds their gradients") {
+    ag::manual_seed(24);
+    Tensor x = input({4, 3});
+    Tensor index = ids({2, 0, 2, 2}, {4});
+    check1([index](const Tensor& t) { return ag::index_select(t, 0, index); }, x);
+    check1([index](const Tensor& t) { return ag::index_select(t, 1, index.slice(0, 0, 3)); }, x);
+    check1([index](const Tensor& t) { return ag::index_select(t, -1, index); }, input({2, 3, 3}));
+    check1([index](const Tensor& t) { return ag::index_select(t.transpose(0, 1), 0, index.slice(0, 0, 3)); }, x);
+}
+
+TEST_CASE("gradcheck: embedding with repeated ids") {
+    ag::manual_seed(25);
+    Tensor table = input({5, 3});
+    check1([](const Tensor& w) { return ag::embedding(w, ids({1, 4, 1, 0, 4, 4}, {2, 3})); }, table);
+    check1([](const Tensor& w) { return ag::embedding(w, ids({3}, {})); }, table);
+}
+
+TEST_CASE("gradcheck: cat along each dim, with an input that needs no gradient") {
+    ag::manual_seed(26);
+    Tensor a = input({2, 3}), b = input({2, 3}), c = ag::randn({2, 3}, DType::Float64);
+    check2([c](const Tensor& x, const Tensor& y) { return ag::cat({x, c, y}, 0); }, a, b);
+    check2([c](const Tensor& x, const Tensor& y) { return ag::cat({x, y, c}, 1); }, a, b);
+    check2([](const Tensor& x, const Tensor& y) { return ag::cat({x, y.slice(1, 0, 1), x}, -1); }, a, b);
+}
+
+// ---- views and copies --------------------------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: reshape and view") {
+    ag::manual_seed(27);
+    Tensor x = input({2, 3, 4});
+    check1([](const Tensor& t) { return t.reshape({6, 4}); }, x);
+    check1([](const Tensor& t) { return t.reshape({-1}); }, x);
+    check1([](const Tensor& t) { return t.view({4, -1, 2}); }, x);
+    check1([](const Tensor& t) { return t.transpose(0, 2).reshape({4, 6}); }, x);  // not viewable: copies
+}
+
+TEST_CASE("gradcheck: transpose, permute, unsqueeze, squeeze") {
+    ag::manual_seed(28);
+    Tensor x = input({2, 3, 4});
+    check1([](const Tensor& t) { return t.transpose(0, 2); }, x);
+    check1([](const Tensor& t) { return t.transpose(-1, -2) * 1.0; }, x);
+    check1([](const Tensor& t) { return t.permute({2, 0, 1}); }, x);
+    check1([](const Tensor& t) { return t.unsqueeze(1); }, x);
+    check1([](const Tensor& t) { return t.unsqueeze(-1).squeeze(-1); }, x);
+    check1([](const Tensor& t) { return t.squeeze(1); }, input({3, 1, 2}));
+}
+
+TEST_CASE("gradcheck: expand sums the gradient over the copies") {
+    ag::manual_seed(29);
+    check1([](const Tensor& t) { return t.expand({2, 3, 4}); }, input({3, 1}));
+    check1([](const Tensor& t) { return ag::expand(t, {3, 2}) * 1.0; }, input({}));
+}
+
+TEST_CASE("gradcheck: slice with a step, select and index") {
+    ag::manual_seed(30);
+    Tensor x = input({4, 5});
+    check1([](const Tensor& t) { return t.slice(1, 1, 5, 2); }, x);
+    check1([](const Tensor& t) { return t.slice(0, -3, 100, 2); }, x);
+    check1([](const Tensor& t) { return t.select(1, -1); }, x);
+    check1([](const Tensor& t) { return t[2]; }, x);
+    check1([](const Tensor& t) { return t.index({Slice{0, 3}, 1}); }, x);
+    check1([](const Tensor& t) { return t.index({Slice{1, 4, 2}, Slice{0, 5, 3}}); }, x);
+}
+
+TEST_CASE("gradcheck: contiguous, clone, to") {
+    ag::manual_seed(31);
+    Tensor x = input({3, 4});
+    check1([](const Tensor& t) { return t.contiguous(); }, x);
+    check1([](const Tensor& t) { return t.transpose(0, 1).contiguous(); }, x);
+    check1([](const Tensor& t) { return t.clone(); }, x);
+    check1([](const Tensor& t) { return t.to(DType::Float64); }, x);
+}
+
+TEST_CASE("gradcheck: to(Float32) and back passes the gradient through, with a step float32 can resolve") {
+    ag::manual_seed(32);
+    // float32 rounding makes differences over eps = 1e-6 meaningless; 1e-2 is coarse enough for it
+    auto f = [](const std::vector<Tensor>& in) { return in[0].to(DType::Float32).to(DType::Float64) * 2.0; };
+    ag::GradcheckResult r = ag::gradcheck(f, {input({2, 3})}, {1e-2, 1e-4, 1e-3});
+    INFO(r.report);
+    REQUIRE(r.passed);
+}
+
+// ---- a composite -----------------------------------------------------------------------------------------------
+
+TEST_CASE("gradcheck: causal self-attention softmax(q @ k^T * scale) @ v wrt q, k and v") {
+    ag::manual_seed(33);
+    const int64_t B = 2, T = 3, head_size = 4;
+    Tensor mask = causal_mask(T);
+    auto attention = [mask](const std::vector<Tensor>& in) {
+        const Tensor &q = in[0], &k = in[1], &v = in[2];
+        Tensor wei = ag::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(head_size)));
+        wei = ag::softmax(wei.masked_fill(mask, -kInf), -1);  // (B, T, T)
+        return ag::matmul(wei, v);                              // (B, T, head_size)
+    };
+    check(attention, {input({B, T, head_size}), input({B, T, head_size}), input({B, T, head_size})});
+}

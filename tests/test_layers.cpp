@@ -1,0 +1,216 @@
+// Layers: PyTorch's numbers for the same seed, gradcheck wrt input and every parameter, causality, fused == composed.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+
+#include "engine/engine.h"
+#include "layers/layers.h"
+
+namespace {
+#include "tests/fixtures/layer_fixtures.inc"
+}  // namespace
+
+using namespace ag;
+
+namespace {
+
+// Every element of t within atol + rtol * |expected| of the fixture.
+void check_close(const Tensor& t, const std::vector<float>& expected, double rtol = 1e-5, double atol = 1e-6) {
+    std::vector<float> got = t.to_vector<float>();
+    REQUIRE(got.size() == expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+        INFO("element " << i << ": got " << got[i] << ", PyTorch " << expected[i]);
+        CHECK(std::abs(got[i] - expected[i]) <= atol + rtol * std::abs(expected[i]));
+    }
+}
+
+// gradcheck of loss = (module(x) * w).sum() and of module(x) itself, wrt x and every parameter, in float64.
+template <typename M>
+void gradcheck_module(M& module, const Shape& x_shape) {
+    module.to(DType::Float64);
+    Tensor x = randn(x_shape, DType::Float64).requires_grad_();
+    std::vector<Tensor> inputs = {x};
+    for (const Tensor& p : module.parameters()) inputs.push_back(p);
+    Tensor w = randn(module(x).shape(), DType::Float64);
+    auto weighted = [&](const std::vector<Tensor>& in) { return (module(in[0]) * w).sum(); };
+    auto full = [&](const std::vector<Tensor>& in) { return module(in[0]); };
+    GradcheckResult scalar = gradcheck(weighted, inputs);
+    INFO(scalar.report);
+    CHECK(scalar.passed);
+    GradcheckResult jacobian = gradcheck(full, inputs);
+    INFO(jacobian.report);
+    CHECK(jacobian.passed);
+}
+
+}  // namespace
+
+TEST_CASE("Linear: manual_seed(1337) Linear(32, 16) holds PyTorch's initial weights") {
+    manual_seed(1337);
+    Linear linear(32, 16);
+    std::vector<float> w = linear.weight.to_vector<float>(), b = linear.bias.to_vector<float>();
+    CHECK(std::vector<float>(w.begin(), w.begin() + 4) ==
+          std::vector<float>{-0.14908741f, -0.0015497186f, 0.043521762f, -0.027422257f});
+    CHECK(std::vector<float>(b.begin(), b.begin() + 4) == std::vector<float>{0.023317976f, 0.132548f, 0.15776356f, 0.033231061f});
+}
+
+TEST_CASE("Linear: output and gradients match PyTorch for the same seed") {
+    manual_seed(11);
+    Tensor x = randn({2, 3, 5}).requires_grad_();
+    Linear linear(5, 4);
+    Tensor out = linear(x);
+    (out * randn(out.shape())).sum().backward();
+    check_close(out, layer_fixtures::linear_out);
+    check_close(x.grad(), layer_fixtures::linear_dx);
+    check_close(linear.weight.grad(), layer_fixtures::linear_d_weight);
+    check_close(linear.bias.grad(), layer_fixtures::linear_d_bias);
+}
+
+TEST_CASE("Head: output, attention and gradients match PyTorch for the same seed") {
+    manual_seed(12);
+    Tensor x = randn({2, 5, 8}).requires_grad_();
+    Head head(8, 4);
+    Tensor out = head(x);
+    (out * randn(out.shape())).sum().backward();
+    check_close(out, layer_fixtures::head_out);
+    check_close(head.attention(), layer_fixtures::head_wei);
+    check_close(x.grad(), layer_fixtures::head_dx);
+    check_close(head.key.weight.grad(), layer_fixtures::head_d_key_weight);
+    check_close(head.query.weight.grad(), layer_fixtures::head_d_query_weight);
+    check_close(head.value.weight.grad(), layer_fixtures::head_d_value_weight);
+}
+
+TEST_CASE("Head: the notebook's version 4 (B,T,C = 4,8,32, head_size 16, seed 1337) matches PyTorch") {
+    manual_seed(1337);
+    Tensor x = randn({4, 8, 32});
+    Head head(32, 16);
+    Tensor out = head(x);
+    check_close(head.attention()[0], layer_fixtures::notebook_wei0);
+    check_close(out[0], layer_fixtures::notebook_out0);
+    CHECK(head.attention()[0][1].str() == "tensor([0.3966, 0.6034, 0.0000, 0.0000, 0.0000, 0.0000, 0.0000, 0.0000])");
+}
+
+TEST_CASE("MultiHeadAttention: output and gradients match PyTorch for the same seed") {
+    manual_seed(13);
+    Tensor x = randn({2, 4, 6}).requires_grad_();
+    MultiHeadAttention mha(6, 2, 3);
+    Tensor out = mha(x);
+    (out * randn(out.shape())).sum().backward();
+    check_close(out, layer_fixtures::mha_out);
+    check_close(x.grad(), layer_fixtures::mha_dx);
+    check_close(mha.heads[0]->key.weight.grad(), layer_fixtures::mha_d_heads_0_key_weight);
+    check_close(mha.heads[1]->query.weight.grad(), layer_fixtures::mha_d_heads_1_query_weight);
+    check_close(mha.heads[1]->value.weight.grad(), layer_fixtures::mha_d_heads_1_value_weight);
+    check_close(mha.proj.weight.grad(), layer_fixtures::mha_d_proj_weight);
+    check_close(mha.proj.bias.grad(), layer_fixtures::mha_d_proj_bias);
+}
+
+TEST_CASE("gradcheck: Linear wrt input, weight and bias") {
+    manual_seed(1);
+    Linear linear(4, 3);
+    gradcheck_module(linear, {2, 3, 4});
+}
+
+TEST_CASE("gradcheck: causal Head wrt input and key, query, value weights") {
+    manual_seed(2);
+    Head head(4, 3);
+    gradcheck_module(head, {2, 4, 4});
+}
+
+TEST_CASE("gradcheck: Head as the notebook spells it (masked_fill + softmax) and without a mask") {
+    manual_seed(3);
+    Head composed(4, 3);
+    composed.fused = false;
+    gradcheck_module(composed, {2, 3, 4});
+    Head full(4, 3, /*causal=*/false);
+    gradcheck_module(full, {2, 3, 4});
+}
+
+TEST_CASE("gradcheck: MultiHeadAttention wrt input and every parameter") {
+    manual_seed(4);
+    MultiHeadAttention mha(4, 2, 2);
+    gradcheck_module(mha, {2, 3, 4});
+}
+
+TEST_CASE("gradcheck: Embedding and PositionalEmbedding wrt their tables") {
+    manual_seed(5);
+    Embedding emb(5, 3);
+    PositionalEmbedding pos(4, 3);
+    emb.to(DType::Float64);
+    pos.to(DType::Float64);
+    Tensor ids = tensor({{1, 4, 1}, {0, 1, 3}}, DType::Int64);  // repeated ids: their gradients add up
+    Tensor w = randn({2, 3, 3}, DType::Float64);
+    auto f = [&](const std::vector<Tensor>&) { return ((emb(ids) + pos(3)) * w).sum(); };
+    GradcheckResult r = gradcheck(f, {emb.weight, pos.weight});
+    INFO(r.report);
+    CHECK(r.passed);
+}
+
+TEST_CASE("Embedding: manual_seed(1337) Embedding(65, 32) holds PyTorch's initial table") {
+    manual_seed(1337);
+    Embedding emb(65, 32);
+    std::vector<float> w = emb.weight.to_vector<float>();
+    CHECK(std::vector<float>(w.begin(), w.begin() + 3) == std::vector<float>{0.18077159f, -0.069988094f, -0.35962349f});
+    CHECK(emb(tensor({{2, 0}}, DType::Int64)).shape() == Shape{1, 2, 32});
+    REQUIRE_THROWS_WITH(emb(tensor({65}, DType::Int64)), Catch::Contains("out of range"));
+    PositionalEmbedding pos(8, 4);
+    REQUIRE_THROWS_WITH(pos(9), Catch::Contains("block_size = 8"));
+}
+
+TEST_CASE("Head: changing the future never changes the past (causality)") {
+    manual_seed(6);
+    Head head(8, 4);
+    Tensor x = randn({3, 6, 8});
+    Tensor out = head(x);
+    for (int64_t t = 0; t < 5; ++t) {
+        Tensor changed = x.clone();
+        changed.index({Slice{}, Slice{t + 1}}) = randn({3, 5 - t, 8}) * 10.0;
+        Tensor past = head(changed).index({Slice{}, Slice{0, t + 1}});
+        CHECK(past.to_vector<float>() == out.index({Slice{}, Slice{0, t + 1}}).to_vector<float>());
+    }
+}
+
+TEST_CASE("MaskedSoftmax: the fused causal kernel equals masked_fill + softmax, values and gradients") {
+    manual_seed(7);
+    Tensor logits = randn({2, 5, 5}, DType::Float64).requires_grad_();
+    Tensor w = randn({2, 5, 5}, DType::Float64);
+    Tensor tril = ag::tril(ones({5, 5}, DType::Float64));
+    Tensor composed = softmax(logits.masked_fill(tril == 0, -INFINITY), -1);
+    (composed * w).sum().backward();
+    Tensor composed_grad = logits.grad().clone();
+    logits.zero_grad();
+    Tensor fused = MaskedSoftmax(/*causal=*/true)(logits);
+    (fused * w).sum().backward();
+    CHECK(allclose(fused, composed, 1e-12, 1e-15));
+    CHECK(allclose(logits.grad(), composed_grad, 1e-12, 1e-15));
+    // An explicit mask is the same as the causal one when it hides the same positions.
+    CHECK(allclose(MaskedSoftmax()(logits, tril == 0), composed, 1e-12, 1e-15));
+    GradcheckResult r = gradcheck([&](const std::vector<Tensor>& in) { return causal_softmax(in[0]); }, {logits});
+    INFO(r.report);
+    CHECK(r.passed);
+}
+
+TEST_CASE("Module: named parameters come in a stable, PyTorch-like order") {
+    MultiHeadAttention mha(8, 2, 4);
+    std::vector<std::string> names;
+    for (auto& [name, p] : mha.named_parameters()) names.push_back(name);
+    CHECK(names == std::vector<std::string>{"heads.0.key.weight", "heads.0.query.weight", "heads.0.value.weight",
+                                            "heads.1.key.weight", "heads.1.query.weight", "heads.1.value.weight",
+                                            "proj.weight", "proj.bias"});
+    CHECK(mha.num_parameters() == 6 * 4 * 8 + 8 * 8 + 8);
+    mha.eval();
+    CHECK_FALSE(mha.heads[1]->is_training());
+    mha.train();
+    CHECK(mha.proj.is_training());
+    mha.to(DType::Float64);
+    CHECK(mha.proj.weight.dtype() == DType::Float64);
+    CHECK(mha.proj.weight.requires_grad());
+}
+
+TEST_CASE("Linear and Head: wrong input shapes are refused with the expected shape in the message") {
+    Linear linear(4, 2);
+    REQUIRE_THROWS_WITH(linear(zeros({3, 5})), Catch::Contains("in_features = 4") && Catch::Contains("[3, 5]"));
+    Head head(4, 2);
+    REQUIRE_THROWS_WITH(head(zeros({3, 4})), Catch::Contains("(B, T, C)"));
+    REQUIRE_THROWS_AS(MultiHeadAttention(4, 0, 2), std::invalid_argument);
+}
