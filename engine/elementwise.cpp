@@ -142,6 +142,9 @@ Tensor relu(const Tensor& a) {
 }
 
 void add_(const Tensor& a, const Tensor& b) {
+    if (a.requires_grad() && grad_mode_enabled())
+        throw std::invalid_argument("add_: cannot write in place into a tensor that requires grad; do it under "
+                                    "NoGradGuard (as optimisers do)");
     check_same_dtype(a, b, "add_");
     if (broadcast_shapes(a.shape(), b.shape(), "add_") != a.shape())
         throw std::invalid_argument("add_: the added tensor must broadcast to the target's shape; got " +

@@ -45,19 +45,37 @@ std::vector<std::vector<std::vector<double>>> analytic_jacobian(const Fn& fn, co
     return jac;
 }
 
+// Puts a perturbed input element back however the scope is left (fn may throw).
+struct RestoreElement {
+    double& x;
+    const double saved;
+    ~RestoreElement() { x = saved; }
+};
+
 // d out / d inputs[k][i] for every output element, by central differences.
 std::vector<double> numeric_column(const Fn& fn, const std::vector<Tensor>& inputs, size_t k, int64_t i, double eps) {
     NoGradGuard no_grad;
     double& x = element(inputs[k], i);
-    const double saved = x;
-    x = saved + eps;
+    RestoreElement restore{x, x};
+    x = restore.saved + eps;
     std::vector<double> plus = fn(inputs).to_vector<double>();
-    x = saved - eps;
+    x = restore.saved - eps;
     std::vector<double> minus = fn(inputs).to_vector<double>();
-    x = saved;
     for (size_t j = 0; j < plus.size(); ++j) plus[j] = (plus[j] - minus[j]) / (2 * eps);
     return plus;
 }
+
+// Gives the inputs back the .grad they had before gradcheck, however it ends.
+struct RestoreGrads {
+    const std::vector<Tensor>& inputs;
+    std::vector<std::shared_ptr<TensorImpl>> saved;
+    explicit RestoreGrads(const std::vector<Tensor>& in) : inputs(in) {
+        for (const Tensor& x : inputs) saved.push_back(x.impl().grad);
+    }
+    ~RestoreGrads() {
+        for (size_t k = 0; k < inputs.size(); ++k) inputs[k].impl().grad = saved[k];
+    }
+};
 
 std::string describe_failure(const GradcheckResult& r, const Tensor& input, const GradcheckOptions& o) {
     std::ostringstream s;
@@ -91,10 +109,9 @@ void check_inputs(const std::vector<Tensor>& inputs) {
 
 GradcheckResult gradcheck(const Fn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
     check_inputs(inputs);
-    std::vector<std::shared_ptr<TensorImpl>> saved_grads;  // the user's .grad, restored at the end
-    for (const Tensor& x : inputs) saved_grads.push_back(x.impl().grad);
     GradcheckResult result;
     {
+        RestoreGrads restore(inputs);
         auto jac = analytic_jacobian(fn, inputs);
         double worst = -1;
         for (size_t k = 0; k < inputs.size() && result.passed; ++k) {
@@ -111,7 +128,6 @@ GradcheckResult gradcheck(const Fn& fn, const std::vector<Tensor>& inputs, const
             }
         }
     }
-    for (size_t k = 0; k < inputs.size(); ++k) inputs[k].impl().grad = saved_grads[k];
     if (!result.passed) result.report = describe_failure(result, inputs[result.input], options);
     return result;
 }

@@ -4,6 +4,61 @@
 
 namespace ag {
 
+Shape& Shape::operator=(const Shape& other) {
+    if (this != &other) {
+        clear();
+        append(other.begin(), other.end());
+    }
+    return *this;
+}
+
+Shape& Shape::operator=(Shape&& other) noexcept {
+    if (this != &other) {
+        delete[] heap_;
+        heap_ = nullptr;
+        capacity_ = kInline;
+        take(other);
+    }
+    return *this;
+}
+
+void Shape::take(Shape& other) noexcept {
+    size_ = other.size_;
+    if (other.heap_) {  // steal the heap buffer
+        heap_ = other.heap_;
+        capacity_ = other.capacity_;
+        other.heap_ = nullptr;
+        other.capacity_ = kInline;
+    } else {
+        std::copy(other.inline_, other.inline_ + size_, inline_);
+    }
+    other.size_ = 0;
+}
+
+void Shape::reserve(size_t n) {
+    if (n <= capacity_) return;
+    size_t capacity = std::max(n, 2 * capacity_);
+    int64_t* grown = new int64_t[capacity];
+    std::copy(begin(), end(), grown);
+    delete[] heap_;
+    heap_ = grown;
+    capacity_ = capacity;
+}
+
+void Shape::assign(size_t n, int64_t value) {
+    clear();
+    reserve(n);
+    std::fill(begin(), begin() + n, value);
+    size_ = n;
+}
+
+Shape::iterator Shape::erase(const_iterator pos) {
+    const size_t at = pos - begin();
+    std::copy(begin() + at + 1, end(), begin() + at);
+    --size_;
+    return begin() + at;
+}
+
 std::string shape_str(const Shape& shape) {
     std::string s = "[";
     for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);

@@ -1,12 +1,81 @@
 // Shapes, strides and the broadcasting rule shared by every op.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace ag {
 
-using Shape = std::vector<int64_t>;
+// A list of sizes or strides: a std::vector<int64_t> look-alike that keeps up to 8 entries inline, so that making
+// a tensor or running an op does not allocate for its shapes. Longer lists move to the heap.
+class Shape {
+public:
+    using value_type = int64_t;
+    using iterator = int64_t*;
+    using const_iterator = const int64_t*;
+
+    Shape() = default;
+    Shape(std::initializer_list<int64_t> values) { append(values.begin(), values.end()); }
+    explicit Shape(size_t n, int64_t value = 0) { assign(n, value); }
+    template <typename It, typename = std::enable_if_t<!std::is_integral_v<It>>>
+    Shape(It first, It last) { append(first, last); }
+    Shape(const std::vector<int64_t>& values) { append(values.begin(), values.end()); }  // NOLINT: implicit
+    Shape(const Shape& other) { append(other.begin(), other.end()); }
+    Shape(Shape&& other) noexcept { take(other); }
+    Shape& operator=(const Shape& other);
+    Shape& operator=(Shape&& other) noexcept;
+    ~Shape() { delete[] heap_; }
+
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    int64_t* data() { return heap_ ? heap_ : inline_; }
+    const int64_t* data() const { return heap_ ? heap_ : inline_; }
+    iterator begin() { return data(); }
+    iterator end() { return data() + size_; }
+    const_iterator begin() const { return data(); }
+    const_iterator end() const { return data() + size_; }
+    int64_t& operator[](size_t i) { return data()[i]; }
+    int64_t operator[](size_t i) const { return data()[i]; }
+    int64_t& back() { return data()[size_ - 1]; }
+    int64_t back() const { return data()[size_ - 1]; }
+    int64_t front() const { return data()[0]; }
+
+    void push_back(int64_t v) { insert(end(), v); }
+    void pop_back() { --size_; }
+    void clear() { size_ = 0; }
+    void assign(size_t n, int64_t value);
+    iterator insert(const_iterator pos, int64_t value) { return insert(pos, &value, &value + 1); }
+    iterator insert(const_iterator pos, std::initializer_list<int64_t> values) {
+        return insert(pos, values.begin(), values.end());
+    }
+    template <typename It>
+    iterator insert(const_iterator pos, It first, It last) {
+        const size_t at = pos - begin(), n = std::distance(first, last);
+        reserve(size_ + n);
+        std::copy_backward(begin() + at, end(), end() + n);
+        std::copy(first, last, begin() + at);
+        size_ += n;
+        return begin() + at;
+    }
+    iterator erase(const_iterator pos);
+
+    friend bool operator==(const Shape& a, const Shape& b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+    friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
+
+private:
+    static constexpr size_t kInline = 8;
+    template <typename It>
+    void append(It first, It last) { insert(end(), first, last); }
+    void reserve(size_t n);
+    void take(Shape& other) noexcept;
+
+    int64_t inline_[kInline];
+    int64_t* heap_ = nullptr;  // non-null once the list outgrew inline_
+    size_t size_ = 0, capacity_ = kInline;
+};
 
 // "[4, 8, 2]": how shapes appear in every error message.
 std::string shape_str(const Shape& shape);

@@ -135,6 +135,10 @@ static void check_writable(const Tensor& t, const char* op) {
 
 Tensor& Tensor::copy_(const Tensor& src) {
     check_writable(*this, "copy_");
+    if (src.requires_grad() && grad_mode_enabled())
+        throw std::invalid_argument("copy_: the source requires grad, but an in-place copy is not recorded in the "
+                                    "graph, so its gradient would be lost; build the result with cat or ops instead, "
+                                    "or copy src.detach()");
     if (src.dtype() != dtype())
         throw std::invalid_argument("copy_: dtypes must match; got " + dtype_name(src.dtype()) + " into " +
                                     dtype_name(dtype()));
@@ -187,7 +191,7 @@ std::string Tensor::str() const {
     else if (requires_grad()) suffixes.push_back("requires_grad=True");
     ValueKind kind = is_floating(dtype()) ? ValueKind::Floating
                      : dtype() == DType::Int64 ? ValueKind::Integer : ValueKind::Boolean;
-    return format_tensor(shape(), to_vector<double>(), kind, suffixes);
+    return format_tensor(std::vector<int64_t>(shape().begin(), shape().end()), to_vector<double>(), kind, suffixes);
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }

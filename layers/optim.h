@@ -6,9 +6,9 @@
 // step() writes into the parameters' own storage (under NoGradGuard), so the Module's tensors see the update.
 // Parameters must be contiguous leaves that require grad; a parameter whose .grad is undefined is skipped.
 // State buffers are made once (AdamW's at construction, SGD's momentum at a parameter's first step): a step
-// allocates nothing after that. Float32 results match PyTorch 1.13's single-tensor (non-foreach) loops to the
-// last bit or two: each coefficient is rounded to the parameter's type once and each formula line is one
-// PyTorch op, rounded as PyTorch rounds it.
+// allocates nothing after that. Results equal those of PyTorch 1.13's single-tensor (non-foreach) loops bit for bit:
+// each coefficient is rounded to the parameter's type once, and each formula line is one PyTorch op, rounded (or
+// fused) as PyTorch's CPU kernel does it (see optim.cpp).
 #pragma once
 #include <string>
 #include <utility>

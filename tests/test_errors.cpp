@@ -326,3 +326,19 @@ TEST_CASE("errors: an undefined tensor is reported, not dereferenced") {
     REQUIRE_THROWS_WITH(x.grad().item(), Contains(message));  // no backward yet
     CHECK(undefined.str() == "tensor(undefined)");
 }
+
+TEST_CASE("errors: copying a tensor that requires grad into a view is refused (its gradient would be lost)") {
+    ag::Tensor y = ag::ones({2}).requires_grad_();
+    ag::Tensor out = ag::zeros({3, 2});
+    REQUIRE_THROWS_WITH(out[0] = y * 2.0, Catch::Contains("copy_: the source requires grad"));
+    out[0] = (y * 2.0).detach();
+    CHECK(out[0].to_vector<float>() == std::vector<float>{2, 2});
+}
+
+TEST_CASE("errors: add_ into a tensor that requires grad is refused outside NoGradGuard") {
+    ag::Tensor w = ag::ones({2}).requires_grad_();
+    REQUIRE_THROWS_WITH(ag::add_(w, ag::ones({2})), Catch::Contains("add_: cannot write in place"));
+    ag::NoGradGuard no_grad;
+    ag::add_(w, ag::ones({2}));
+    CHECK(w.to_vector<float>() == std::vector<float>{2, 2});
+}

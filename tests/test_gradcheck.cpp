@@ -254,3 +254,17 @@ TEST_CASE("gradcheck: reports a NaN gradient as a failure") {
     CHECK(std::isnan(r.analytic));
     CHECK_THAT(r.report, Contains("nan"));
 }
+
+TEST_CASE("gradcheck: when the function throws, the inputs' values and .grad are restored") {
+    ag::Tensor x = ag::tensor({1.0, 2.0}, ag::DType::Float64).requires_grad_();
+    (x * 3.0).sum().backward();
+    ag::Tensor grad_before = x.grad();
+    int calls = 0;
+    auto flaky = [&calls](const std::vector<ag::Tensor>& in) {
+        if (++calls > 1) throw std::invalid_argument("flaky: failed on purpose");
+        return (in[0] * in[0]).sum();
+    };
+    REQUIRE_THROWS_WITH(ag::gradcheck(flaky, {x}), "flaky: failed on purpose");
+    CHECK(x.to_vector<double>() == std::vector<double>{1.0, 2.0});
+    CHECK(x.grad().impl_ptr() == grad_before.impl_ptr());
+}
