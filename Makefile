@@ -27,15 +27,21 @@ LIB_SRCS  := $(wildcard engine/*.cpp layers/*.cpp)
 TEST_SRCS := $(wildcard tests/*.cpp)
 EXAMPLES  := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))
 LIB       := $(BUILD)/libattograd.a
+# The examples' shared helpers (tasks, model, plots, flags), linked into every example and into the tests.
+SUPPORT   := $(BUILD)/libsupport.a
 DEPS_OK   := $(BUILD)/.deps-ok
 
-.PHONY: all run test examples deps clean help
+.PHONY: all run xbow test examples deps clean help
 
 # Build the library, the examples and the test runner.
 all: $(LIB) $(EXAMPLES) $(BUILD)/tests/run_tests
 
-# Build and run the main example (the notebooks' averaging trick).
-run: $(BUILD)/examples/xbow
+# Build and run the trainer with its defaults (an attention head learns a toy task; `train --help` for more).
+run: $(BUILD)/examples/train
+	$(BUILD)/examples/train
+
+# Build and run the notebooks' averaging trick.
+xbow: $(BUILD)/examples/xbow
 	$(BUILD)/examples/xbow
 
 # Build and run the whole test suite; the last line reads "N passed, M failed".
@@ -67,10 +73,14 @@ $(LIB): $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB)
+$(SUPPORT): $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard examples/support/*.cpp))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(SUPPORT) $(LIB)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/run_tests: $(TEST_SRCS:%.cpp=$(BUILD)/%.o) $(LIB)
+$(BUILD)/tests/run_tests: $(TEST_SRCS:%.cpp=$(BUILD)/%.o) $(SUPPORT) $(LIB)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

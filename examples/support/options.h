@@ -1,0 +1,33 @@
+// The trainer's command-line flags, parsed with CLI11 into a plain struct.
+//
+//   ParsedOptions parsed = parse_options(argc, argv);
+//   if (!parsed.run) { print parsed.message; return parsed.exit_code; }   // --help (0) or a bad flag (2)
+// Parsing never prints and never exits, so the tests can call it with any argument list.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace trainer {
+
+struct Options {
+    std::string task = "shift";  // which task to learn (see tasks.h)
+    int64_t steps = 1000;        // optimiser steps
+    double lr = 1e-2;            // AdamW learning rate
+    uint64_t seed = 1337;        // model initialisation and training data; the held-out data comes from seed + 1
+    int threads = 1;             // engine and OpenBLAS threads
+    int64_t heads = 1;           // 1: one Head; more: MultiHeadAttention
+    int64_t batch = 32;          // sequences per step
+    std::string save;            // write a checkpoint here at the end (empty: none)
+    std::string out = ".";       // directory for the SVG plots
+};
+
+struct ParsedOptions {
+    Options options;
+    bool run = true;      // false: print message (to stdout if exit_code is 0, else to stderr) and exit
+    int exit_code = 0;    // 0 after --help, 2 after a bad flag or value
+    std::string message;  // the usage text, or "error: ..." and a hint to run --help
+};
+
+ParsedOptions parse_options(int argc, const char* const argv[]);
+
+}  // namespace trainer

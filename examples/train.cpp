@@ -1,0 +1,178 @@
+// Trains one causal self-attention head on a toy sequence task, then shows where it learned to look.
+//
+//   build/examples/train --task max        # `--help` lists the tasks and the flags
+//
+// main runs these steps, top to bottom:
+//   1. read the flags and pick the task (support/tasks.h: random sequences and the answer at each position);
+//   2. build the model (support/model.h: token + position embeddings -> one Head -> Linear readout);
+//   3. gradcheck it: a float64 copy, the whole loss wrt every parameter, against finite differences;
+//   4. train it with AdamW on fresh random batches, the progress on one line;
+//   5. score it on held-out sequences: a sequence counts only if every scored position is right;
+//   6. print the attention of one held-out sequence as a heatmap, and write the plots (support/plots.h).
+// Random streams, all from --seed: the model's weights (manual_seed(seed)), the training batches (seed + 1), the
+// held-out sequences (seed + 2) and the gradcheck batch (seed + 3).
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "engine/engine.h"
+#include "examples/support/model.h"
+#include "examples/support/options.h"
+#include "examples/support/plots.h"
+#include "examples/support/tasks.h"
+#include "layers/optim.h"
+
+using namespace trainer;
+using ag::Tensor;
+using Clock = std::chrono::steady_clock;
+
+// Step 3. The copy has the model's values in float64 (finite differences need them); the check nudges each of its
+// parameters' elements by +-1e-6 and compares the loss's change with what backward() computed.
+bool check_gradients(const AttentionModel& model, const Task& task, uint64_t seed) {
+    AttentionModel copy(model.config);
+    {
+        ag::NoGradGuard no_grad;
+        const std::vector<Tensor> from = model.parameters();
+        std::vector<Tensor> to = copy.parameters();
+        for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+    }
+    copy.to(ag::DType::Float64);
+    ag::Generator gen(seed + 3);
+    const Batch batch = task.sample(2, gen);  // two sequences are enough to reach every parameter
+    auto loss = [&](const std::vector<Tensor>&) { return scored_loss(copy(batch.tokens), batch); };
+    const ag::GradcheckResult result = ag::gradcheck(loss, copy.parameters());
+    if (result)
+        std::printf("gradcheck: %zu parameters, all gradients match finite differences\n", copy.parameters().size());
+    else
+        std::printf("%s\n", result.report.c_str());
+    return result.passed;
+}
+
+// Step 4. One fresh batch per step; returns the loss of every step (for the plot).
+std::vector<double> train(AttentionModel& model, ag::AdamW& optimizer, const Task& task, const Options& opt) {
+    ag::Generator gen(opt.seed + 1);
+    std::vector<double> losses;
+    const Clock::time_point start = Clock::now();
+    Clock::time_point shown = start;
+    for (int64_t step = 1; step <= opt.steps; ++step) {
+        const Batch batch = task.sample(opt.batch, gen);
+        const Tensor logits = model(batch.tokens);  // (B, T, V)
+        const Tensor loss = scored_loss(logits, batch);
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        losses.push_back(loss.item());
+        const Clock::time_point now = Clock::now();
+        if (now - shown > std::chrono::milliseconds(100) || step == opt.steps || step == 1) {
+            shown = now;
+            const double seconds = std::chrono::duration<double>(now - start).count();
+            std::printf("\rstep %5lld/%lld  loss %.4f  train accuracy %5.1f%%  %4.0f steps/s ", (long long)step,
+                        (long long)opt.steps, losses.back(), 100 * accuracy(logits, batch).position_rate(),
+                        step / seconds);
+            std::fflush(stdout);
+        }
+    }
+    std::printf("\n");
+    return losses;
+}
+
+// Step 5. Sequences from their own random stream, so (with overwhelming odds) none was seen in training.
+Accuracy evaluate(AttentionModel& model, const Task& task, uint64_t seed) {
+    ag::NoGradGuard no_grad;
+    ag::Generator gen(seed + 2);
+    Accuracy total;
+    for (int chunk = 0; chunk < 4; ++chunk) {
+        const Batch batch = task.sample(500, gen);
+        const Accuracy a = accuracy(model(batch.tokens), batch);
+        total.positions += a.positions, total.positions_right += a.positions_right;
+        total.sequences += a.sequences, total.sequences_right += a.sequences_right;
+    }
+    return total;
+}
+
+// One row of token names ("3 7 1 ..." or "@2"), for printing a sequence and labelling the heatmap.
+std::vector<std::string> names(const Task& task, const Tensor& tokens, const Tensor& scored) {
+    std::vector<std::string> out;
+    const std::vector<int64_t> ids = tokens.to_vector<int64_t>();
+    const std::vector<int64_t> keep = scored.defined() ? scored.to_vector<int64_t>() : std::vector<int64_t>(ids.size(), 1);
+    for (size_t i = 0; i < ids.size(); ++i) out.push_back(keep[i] ? task.token_name(ids[i]) : ".");
+    return out;
+}
+
+void print_row(const char* title, const std::vector<std::string>& row) {
+    std::printf("%-8s", title);
+    for (const std::string& s : row) std::printf(" %3s", s.c_str());
+    std::printf("\n");
+}
+
+// Step 6. Runs one held-out sequence, prints it with the answers and its attention; returns the attention (T x T).
+Matrix show_attention(AttentionModel& model, const Task& task, uint64_t seed, std::vector<std::string>& labels) {
+    ag::NoGradGuard no_grad;
+    ag::Generator gen(seed + 2);
+    const Batch one = task.sample(1, gen);
+    const Tensor guess = model(one.tokens).argmax(-1);  // (1, T)
+    labels = names(task, one.tokens[0], Tensor());
+    print_row("input", labels);
+    print_row("target", names(task, one.targets[0], one.scored[0]));
+    print_row("model", names(task, guess[0], one.scored[0]));
+    const Tensor attention = model.attention()[0].contiguous();  // (T, T): row t = how position t spreads its look
+    const int64_t T = attention.size(0);
+    Matrix weights(T, std::vector<double>(T));
+    for (int64_t t = 0; t < T; ++t)
+        for (int64_t s = 0; s < T; ++s) weights[t][s] = attention.index({t, s}).item();
+    std::printf("\nattention (row: the query's token, column: the token it looks at; ' ' = 0 ... '@' = 1)\n%s",
+                text_heatmap(weights, labels, labels).c_str());
+    return weights;
+}
+
+int main(int argc, char* argv[]) {
+    const ParsedOptions parsed = parse_options(argc, argv);
+    if (!parsed.run) {
+        (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message;
+        return parsed.exit_code;
+    }
+    try {
+        // 1. flags and task
+        const Options& opt = parsed.options;
+        ag::set_num_threads(opt.threads);
+        const Task& task = find_task(opt.task);
+        std::printf("task %s: %s (V = %lld, T = %lld)\n", task.name.c_str(), task.description.c_str(),
+                    (long long)task.V, (long long)task.T);
+
+        // 2. the model
+        ag::manual_seed(opt.seed);
+        AttentionModel model(ModelConfig{task.V, task.T, 32, 32, opt.heads});
+        std::printf("model: %lld parameters\n", (long long)model.num_parameters());
+
+        // 3. its gradients
+        if (!check_gradients(model, task, opt.seed)) return 1;
+
+        // 4. training
+        ag::AdamW optimizer(model.named_parameters(), opt.lr);
+        const Clock::time_point start = Clock::now();
+        const std::vector<double> losses = train(model, optimizer, task, opt);
+        std::printf("trained %lld steps in %.1f s\n", (long long)opt.steps,
+                    std::chrono::duration<double>(Clock::now() - start).count());
+
+        // 5. held-out accuracy
+        const Accuracy held_out = evaluate(model, task, opt.seed);
+        std::printf("held-out exact match: %lld/%lld sequences = %.2f%% (positions: %.2f%%)\n\n",
+                    (long long)held_out.sequences_right, (long long)held_out.sequences, 100 * held_out.sequence_rate(),
+                    100 * held_out.position_rate());
+
+        // 6. attention and plots
+        std::vector<std::string> labels;
+        const Matrix weights = show_attention(model, task, opt.seed, labels);
+        std::filesystem::create_directories(opt.out);
+        const std::string attention_svg = opt.out + "/attention_" + task.name + ".svg";
+        const std::string loss_svg = opt.out + "/loss_" + task.name + ".svg";
+        write_text_file(attention_svg, svg_heatmap(weights, labels, labels, "attention, task " + task.name));
+        write_text_file(loss_svg, svg_line_plot(losses, "training loss, task " + task.name, "step", "loss"));
+        std::printf("\nwrote %s and %s\n", attention_svg.c_str(), loss_svg.c_str());
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+}
