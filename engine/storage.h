@@ -1,4 +1,5 @@
-// The flat, 64-byte-aligned buffer behind one or more tensors (views share it).
+// The flat, 64-byte-aligned buffer behind one or more tensors (views share it). Buffers of 4 KiB and more are
+// recycled: a freed one is kept and handed to the next tensor of the same byte size.
 #pragma once
 #include <cstddef>
 #include <memory>
@@ -20,5 +21,8 @@ private:
     void* data_;
     std::size_t nbytes_;
 };
+
+// Gives every recycled buffer back to the system (e.g. after training, before a long idle phase).
+void release_cached_memory();
 
 }  // namespace ag

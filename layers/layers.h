@@ -3,4 +3,6 @@
 #include "layers/attention.h"
 #include "layers/embedding.h"
 #include "layers/linear.h"
+#include "layers/loss.h"
 #include "layers/module.h"
+#include "layers/optim.h"

@@ -63,7 +63,13 @@ Tensor Optimizer::grad_of(size_t k) const {
     return g;
 }
 
-// ---- SGD ----------------------------------------------------------------------------------------------------------
+bool Optimizer::check_grads() const {
+    bool any = false;
+    for (size_t k = 0; k < params_.size(); ++k) any = grad_of(k).defined() || any;
+    return any;
+}
+
+// ---- SGD ------------------------------------------------------------------------------------------------------------
 
 namespace {
 
@@ -107,13 +113,14 @@ SGD::SGD(NamedTensors params, double lr, double momentum, double weight_decay, d
     if (nesterov && !(momentum > 0 && dampening == 0)) {
         std::ostringstream got;
         got << "momentum=" << momentum << ", dampening=" << dampening;
-        throw std::invalid_argument("SGD: nesterov needs momentum > 0 and dampening = 0; got " + got.str());
+        throw std::invalid_argument(name_ + ": nesterov needs momentum > 0 and dampening = 0; got " + got.str());
     }
     this->lr = lr;
 }
 
 void SGD::step() {
     NoGradGuard no_grad;
+    if (!check_grads()) return;
     const SgdCoefficients c{-lr, momentum, 1 - dampening, weight_decay, nesterov};
     for (size_t k = 0; k < params_.size(); ++k) {
         const Tensor& p = params_[k].second;
@@ -135,7 +142,7 @@ NamedTensors SGD::state() {
     return out;
 }
 
-// ---- AdamW --------------------------------------------------------------------------------------------------------
+// ---- AdamW ----------------------------------------------------------------------------------------------------------
 
 namespace {
 
@@ -186,9 +193,7 @@ AdamW::AdamW(NamedTensors params, double lr, double beta1, double beta2, double 
 
 void AdamW::step() {
     NoGradGuard no_grad;
-    bool any = false;
-    for (size_t k = 0; k < params_.size() && !any; ++k) any = grad_of(k).defined();
-    if (!any) return;
+    if (!check_grads()) return;
     int64_t& t = *step_.data<int64_t>();  // the live count: a checkpoint loader may have written it
     ++t;
     // bias_correction1 = 1 - beta1^t ; bias_correction2 = 1 - beta2^t (in double, as PyTorch's Python does)

@@ -6,9 +6,9 @@
 // step() writes into the parameters' own storage (under NoGradGuard), so the Module's tensors see the update.
 // Parameters must be contiguous leaves that require grad; a parameter whose .grad is undefined is skipped.
 // State buffers are made once (AdamW's at construction, SGD's momentum at a parameter's first step): a step
-// allocates nothing after that. Results equal those of PyTorch 1.13's single-tensor (non-foreach) loops bit for bit:
-// each coefficient is rounded to the parameter's type once, and each formula line is one PyTorch op, rounded (or
-// fused) as PyTorch's CPU kernel does it (see optim.cpp).
+// allocates nothing after that. Results equal those of PyTorch 1.13's single-tensor (non-foreach) loops bit for bit
+// (measured against its AVX2 kernels): each coefficient is rounded to the parameter's type once, and each formula
+// line is one PyTorch op, rounded (or fused) as PyTorch's CPU kernel does it (see optim.cpp).
 #pragma once
 #include <string>
 #include <utility>
@@ -46,6 +46,9 @@ protected:
     void require(bool ok, const std::string& rule, double value) const;
     // params_[k]'s gradient, checked to be contiguous and of the parameter's shape; undefined if it has none.
     Tensor grad_of(size_t k) const;
+    // Checks every gradient before a step writes anything (a bad one then leaves every parameter untouched);
+    // true if any parameter has one.
+    bool check_grads() const;
 
     NamedTensors params_;
     std::string name_;

@@ -1,0 +1,107 @@
+// Losses: mse_loss against torch.nn.functional.mse_loss (fixtures made by tests/fixtures/make_optim_fixtures.py) and
+// finite differences; cross_entropy reached through layers/loss.h.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "engine/engine.h"
+#include "engine/gradcheck.h"
+#include "layers/loss.h"
+#include "layers/optim.h"
+
+using namespace ag;
+
+namespace {
+
+struct MseFixture {
+    Shape shape;
+    std::vector<double> input, target;
+    double loss32, loss64;
+    std::vector<double> dinput;  // float32
+};
+struct MseSgdFixture {
+    double lr, momentum;
+    std::vector<double> start, target;
+    std::vector<std::vector<double>> after;  // [step][element]
+};
+
+#include "tests/fixtures/loss_fixtures.inc"
+
+// Tolerances for comparing with PyTorch: a few units in the last place of the type.
+constexpr double kRtol32 = 1e-6, kAtol32 = 1e-7, kRtol64 = 1e-12;
+
+// Every element within atol + rtol * |expected|; on failure, names the worst element (or the first NaN).
+void check_close(const Tensor& actual, const std::vector<double>& expected, double rtol, double atol) {
+    const std::vector<double> got = actual.to_vector<double>();
+    REQUIRE(got.size() == expected.size());
+    size_t worst = 0;
+    double worst_excess = -1;
+    for (size_t i = 0; i < got.size(); ++i) {
+        const double excess = std::abs(got[i] - expected[i]) - (atol + rtol * std::abs(expected[i]));
+        if (!(excess <= worst_excess)) worst = i, worst_excess = excess;
+        if (std::isnan(excess)) break;
+    }
+    if (got.empty()) return;
+    INFO("element " << worst << ": got " << got[worst] << ", expected " << expected[worst]);
+    CHECK(worst_excess <= 0);
+}
+
+Tensor leaf(const std::vector<double>& values, const Shape& shape, DType dtype) {
+    return from_vector(values, shape).to(dtype).requires_grad_();
+}
+
+}  // namespace
+
+TEST_CASE("mse_loss: values and gradients match torch.nn.functional.mse_loss") {
+    for (const MseFixture& c : kMseCases) {
+        INFO("shape " << shape_str(c.shape));
+        Tensor x = leaf(c.input, c.shape, DType::Float32);
+        Tensor loss = mse_loss(x, from_vector(c.target, c.shape).to(DType::Float32));
+        CHECK(loss.dim() == 0);
+        check_close(loss, {c.loss32}, kRtol32, 0);
+        loss.backward();
+        check_close(x.grad(), c.dinput, kRtol32, kAtol32);
+        Tensor loss64 = mse_loss(from_vector(c.input, c.shape), from_vector(c.target, c.shape));
+        check_close(loss64, {c.loss64}, kRtol64, 0);
+    }
+}
+
+TEST_CASE("mse_loss: gradient wrt input and target matches finite differences") {
+    auto f = [](const std::vector<Tensor>& in) { return mse_loss(in[0], in[1]); };
+    for (const MseFixture& c : kMseCases) {
+        Tensor x = leaf(c.input, c.shape, DType::Float64), y = leaf(c.target, c.shape, DType::Float64);
+        GradcheckResult r = gradcheck(f, {x, y});
+        INFO(r.report);
+        CHECK(r);
+    }
+}
+
+TEST_CASE("mse_loss: input and target must have the same shape and dtype") {
+    REQUIRE_THROWS_WITH(mse_loss(zeros({2, 3}), zeros({3})),
+                        "mse_loss: input and target must have the same shape; got [2, 3] and [3]");
+    REQUIRE_THROWS_WITH(mse_loss(zeros({3}), zeros({3}, DType::Float64)),
+                        "mse_loss: input and target must have the same floating-point dtype; got torch.float32 and "
+                        "torch.float64");
+    REQUIRE_THROWS_WITH(mse_loss(zeros({3}, DType::Int64), zeros({3}, DType::Int64)),
+                        Catch::EndsWith("got torch.int64 and torch.int64"));
+}
+
+TEST_CASE("mse_loss: SGD with momentum minimising it follows PyTorch step by step") {
+    const Shape shape{3, 4};
+    Tensor p = leaf(kMseSgd.start, shape, DType::Float32);
+    Tensor target = from_vector(kMseSgd.target, shape).to(DType::Float32);
+    SGD opt({{"p", p}}, kMseSgd.lr, kMseSgd.momentum);
+    for (size_t step = 0; step < kMseSgd.after.size(); ++step) {
+        opt.zero_grad();
+        mse_loss(p, target).backward();
+        opt.step();
+        INFO("after step " << step + 1);
+        check_close(p, kMseSgd.after[step], kRtol32, kAtol32);
+    }
+}
+
+TEST_CASE("cross_entropy: is available from layers/loss.h") {
+    // Uniform logits: every class has probability 1/C, so the loss is log(C).
+    Tensor loss = cross_entropy(zeros({2, 5}), tensor({0, 3}, DType::Int64));
+    CHECK(loss.item() == Approx(std::log(5.0)));
+}
