@@ -153,6 +153,18 @@ void causal_softmax_forward(const T* x, T* y, int64_t rows, int64_t T_, int64_t 
 template <typename T>
 void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, int64_t inner, bool log);
 
+// ---- fused causal attention (kernels_attention.cpp) -------------------------------------------------------------------
+
+// out = softmax(scale * q @ k^T with the causal mask) @ v for contiguous (B, T, hs) q, k, v; lse (B, T) gets each
+// row's log-sum-exp of its visible scores, which is all the backward needs to recompute the probabilities.
+template <typename T>
+void causal_attention_forward(const T* q, const T* k, const T* v, T* out, T* lse, int64_t B, int64_t Tn, int64_t hs,
+                              double scale);
+// dq, dk, dv += the gradients of that forward, given dout and the saved out and lse.
+template <typename T>
+void causal_attention_backward(const T* q, const T* k, const T* v, const T* out, const T* lse, const T* dout, T* dq,
+                               T* dk, T* dv, int64_t B, int64_t Tn, int64_t hs, double scale);
+
 // ---- BLAS ------------------------------------------------------------------------------------------------------------
 
 // C = alpha * op(A) @ op(B) + beta * C, row-major, with op(X) = X^T when trans_x; M x K times K x N.

@@ -135,6 +135,11 @@ Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor causal_softmax(const Tensor& x);
 // softmax(x.masked_fill(mask, -inf), dim): positions where the bool mask is true get probability 0.
 Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim = -1);
+// Causal self-attention in one fused op: softmax(q @ k^T * scale, causal mask) @ v for q, k, v of shape (B, T, hs)
+// (equal hs; the same T), without materialising the (T, T) weights: only the lower-triangle blocks are computed, and
+// backward recomputes the probabilities from q, k and a saved per-row log-sum-exp. Equal to the composed ops up
+// to rounding (tested); use it when T is large.
+Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale);
 // Mean over N of -log softmax(logits)[n, targets[n]]; logits (N, C) float, targets (N) int64 in [0, C).
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets);
 

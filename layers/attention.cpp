@@ -4,6 +4,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "engine/autograd.h"
 #include "engine/ops.h"
 
 namespace ag {
@@ -25,9 +26,16 @@ Tensor Head::forward(const Tensor& x) {
     if (x.dim() != 3)
         throw std::invalid_argument("Head: input must be (B, T, C); got shape " + shape_str(x.shape()));
     const int64_t T = x.size(1);
-    Tensor k = key(x);                                                               // (B, T, hs)
-    Tensor q = query(x);                                                             // (B, T, hs)
-    Tensor wei = matmul(q, k.transpose(-2, -1)) * std::pow(static_cast<double>(head_size), -0.5);  // (B, T, T)
+    const double scale = std::pow(static_cast<double>(head_size), -0.5);
+    Tensor k = key(x);                                         // (B, T, hs)
+    Tensor q = query(x);                                       // (B, T, hs)
+    if (causal && flash) {
+        last_q_ = q.detach();
+        last_k_ = k.detach();
+        attention_ = Tensor();
+        return causal_attention(q, k, value(x), scale);       // (B, T, hs)
+    }
+    Tensor wei = matmul(q, k.transpose(-2, -1)) * scale;      // (B, T, T)
     if (!causal) {
         wei = softmax(wei, -1);
     } else if (fused) {
@@ -37,8 +45,18 @@ Tensor Head::forward(const Tensor& x) {
         wei = softmax(wei.masked_fill(tril == 0, -std::numeric_limits<double>::infinity()), -1);
     }
     attention_ = wei.detach();
-    Tensor v = value(x);                                                             // (B, T, hs)
-    return matmul(wei, v);                                                           // (B, T, hs)
+    last_q_ = last_k_ = Tensor();
+    Tensor v = value(x);                                       // (B, T, hs)
+    return matmul(wei, v);                                     // (B, T, hs)
+}
+
+const Tensor& Head::attention() const {
+    if (!attention_.defined() && last_q_.defined()) {
+        NoGradGuard no_grad;
+        attention_ = causal_softmax(matmul(last_q_, last_k_.transpose(-2, -1)) *
+                                    std::pow(static_cast<double>(head_size), -0.5));
+    }
+    return attention_;
 }
 
 namespace {

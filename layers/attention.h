@@ -33,18 +33,23 @@ public:
     // x (B, T, C) -> (B, T, head_size). Keeps the attention weights (B, T, T) for attention().
     Tensor forward(const Tensor& x);
     Tensor operator()(const Tensor& x) { return forward(x); }
-    // The softmaxed weights of the last forward, detached: row t says how token t spread its attention.
-    const Tensor& attention() const { return attention_; }
+    // The softmaxed weights (B, T, T) of the last forward, detached: row t says how token t spread its attention.
+    // In flash mode they are computed here, on first request, from the last forward's queries and keys.
+    const Tensor& attention() const;
 
     int64_t head_size;
     bool causal;
     // true: the fused causal softmax; false: masked_fill(tril == 0, -inf) then softmax, as the notebook spells it.
     // Both give the same values and gradients.
     bool fused = true;
+    // true (causal heads only): one fused op for scores, mask, softmax and @ v that never materialises the (T, T)
+    // weights and computes only their lower triangle (ag::causal_attention). Faster and leaner at large T.
+    bool flash = false;
     Linear key, query, value;
 
 private:
-    Tensor attention_;
+    mutable Tensor attention_;
+    Tensor last_q_, last_k_;  // kept in flash mode, to compute attention() on request
 };
 
 // n_heads Heads side by side on the same input, their outputs joined along channels, then a Linear projection
