@@ -2,6 +2,7 @@
 #pragma once
 #include "engine/autograd.h"
 #include "engine/gradcheck.h"
+#include "engine/graph_dump.h"
 #include "engine/kernels.h"
 #include "engine/ops.h"
 #include "engine/random.h"

@@ -39,6 +39,7 @@ void Module::to(DType dtype) {
     for (auto& named : parameters_) {
         Tensor converted = named.second->detach().to(dtype);
         if (converted.impl_ptr() == named.second->impl_ptr()) continue;  // already that dtype
+        converted.set_name(named.second->name());
         *named.second = converted.requires_grad_();
     }
     for (auto& named : children_) named.second->to(dtype);
@@ -48,11 +49,13 @@ void Module::register_parameter(std::string name, Tensor& parameter) {
     if (name.empty() || name.find('.') != std::string::npos)
         throw std::invalid_argument("register_parameter: a name must be non-empty and have no '.'; got '" + name + "'");
     parameter.requires_grad_();
+    parameter.set_name(name);  // so graph dumps show "weight"; a parent module prefixes its path
     parameters_.emplace_back(std::move(name), &parameter);
 }
 
 void Module::register_module(std::string name, Module& child) {
     if (name.empty()) throw std::invalid_argument("register_module: a name must be non-empty");
+    for (auto& [path, p] : child.named_parameters()) p.set_name(name + "." + path);
     children_.emplace_back(std::move(name), &child);
 }
 

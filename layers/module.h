@@ -39,7 +39,8 @@ public:
     void to(DType dtype);
 
 protected:
-    // Registers a member tensor as a parameter: it becomes a leaf that requires grad.
+    // Registers a member tensor as a parameter: it becomes a leaf that requires grad, named after its path in the
+    // module tree ("key.weight") so that print_graph and to_dot show where it lives.
     void register_parameter(std::string name, Tensor& parameter);
     // Registers a member layer so its parameters appear under "name." (a list of layers uses "heads.0", ...).
     void register_module(std::string name, Module& child);

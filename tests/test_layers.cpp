@@ -198,6 +198,7 @@ TEST_CASE("Module: named parameters come in a stable, PyTorch-like order") {
                                             "heads.1.key.weight", "heads.1.query.weight", "heads.1.value.weight",
                                             "proj.weight", "proj.bias"});
     CHECK(mha.num_parameters() == 6 * 4 * 8 + 8 * 8 + 8);
+    CHECK(mha.heads[1]->value.weight.name() == "heads.1.value.weight");  // tensors carry their path, for graph dumps
     mha.eval();
     CHECK_FALSE(mha.heads[1]->is_training());
     mha.train();
