@@ -68,6 +68,7 @@ Tensor sum_to(const Tensor& a, const Shape& shape) {
     if (shape.size() > a.shape().size() || broadcast_shapes(shape, a.shape(), "sum_to") != a.shape())
         throw std::invalid_argument("sum_to: the target shape must broadcast to the tensor's shape; got " +
                                     shape_str(a.shape()) + " to " + shape_str(shape));
+    if (shape == a.shape()) return a;  // nothing was broadcast
     Shape kept(a.dim() - shape.size(), 1);  // leading dims that broadcasting added are summed away
     kept.insert(kept.end(), shape.begin(), shape.end());
     Tensor out = sum_keepdim(a, kept);
