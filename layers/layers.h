@@ -1,6 +1,7 @@
 // Every layer in one include.
 #pragma once
 #include "layers/attention.h"
+#include "layers/checkpoint.h"
 #include "layers/embedding.h"
 #include "layers/linear.h"
 #include "layers/loss.h"
