@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <stdexcept>
 
 #include "engine/ops.h"
@@ -10,10 +11,39 @@ namespace ag {
 
 namespace {
 thread_local bool g_grad_mode = true;
+thread_local bool g_anomaly_mode = false;
+thread_local uint64_t g_ops_created = 0;
+thread_local const Node* g_running = nullptr;  // the node whose backward is running, for anomaly reports
 std::atomic<uint64_t> g_backward_pass{0};
+
+// "[1, 2]": the index of flat element i of a row-major shape.
+std::string index_str(const Shape& shape, int64_t i) {
+    Shape index(shape.size(), 0);
+    for (size_t d = shape.size(); d-- > 0;) {
+        index[d] = i % shape[d];
+        i /= shape[d];
+    }
+    return shape_str(index);
+}
+
+// Throws std::domain_error if t holds a NaN or an infinity; `what` says whose values these are.
+void check_finite(const Tensor& t, const std::string& what) {
+    std::vector<double> values = t.to_vector<double>();
+    for (size_t i = 0; i < values.size(); ++i)
+        if (!std::isfinite(values[i]))
+            throw std::domain_error("anomaly: " + what + " of shape " + shape_str(t.shape()) + " holds " +
+                                    std::to_string(values[i]) + " at index " + index_str(t.shape(), i));
+}
+
+std::string describe(const Node& node) { return "'" + node.name + "' (op #" + std::to_string(node.sequence) + ")"; }
+
 }  // namespace
 
 bool grad_mode_enabled() { return g_grad_mode; }
+bool anomaly_mode_enabled() { return g_anomaly_mode; }
+
+DetectAnomaly::DetectAnomaly() : previous_(g_anomaly_mode) { g_anomaly_mode = true; }
+DetectAnomaly::~DetectAnomaly() { g_anomaly_mode = previous_; }
 
 NoGradGuard::NoGradGuard() : previous_(g_grad_mode) { g_grad_mode = false; }
 NoGradGuard::~NoGradGuard() { g_grad_mode = previous_; }
@@ -32,6 +62,8 @@ void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>
     for (const Tensor* t : inputs)
         if (t->defined() && t->requires_grad()) node->inputs.push_back(t->impl_ptr());
     node->backward = std::move(backward);
+    node->sequence = ++g_ops_created;
+    if (g_anomaly_mode) check_finite(out, "the output of " + describe(*node));
     out.impl().requires_grad = true;
     out.impl().grad_fn = std::move(node);
 }
@@ -58,6 +90,8 @@ Node::~Node() {
 
 void accumulate_grad(const Tensor& input, const Tensor& g) {
     if (!input.requires_grad()) return;
+    if (g_anomaly_mode && g_running) check_finite(g, "the gradient that the backward of " + describe(*g_running) +
+                                                          " gives its input");
     Tensor grad = g.shape() == input.shape() ? g : sum_to(g, input.shape());
     TensorImpl& impl = input.impl();
     if (!impl.grad) {
@@ -142,7 +176,11 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     for (std::shared_ptr<TensorImpl>& t : order) {
         Node& node = *t->grad_fn;
         // A tensor that got no gradient (its consumers gave none) contributes nothing further.
-        if (t->grad) node.backward(Tensor(t->grad));
+        if (t->grad) {
+            g_running = &node;
+            struct Reset { ~Reset() { g_running = nullptr; } } reset;  // also when backward throws
+            node.backward(Tensor(t->grad));
+        }
         if (!t->retains_grad) t->grad.reset();
         if (!retain_graph) {
             node.backward = nullptr;  // frees the tensors this op saved for backward

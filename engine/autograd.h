@@ -24,6 +24,7 @@ struct Node {
     std::vector<std::shared_ptr<TensorImpl>> inputs;    // the tensors this op read that require grad
     std::function<void(const Tensor& dout)> backward;   // null once run (the graph is freed) unless retained
     uint64_t visit_mark = 0;                            // scratch for the topological sort
+    uint64_t sequence = 0;                              // creation order on this thread: "op #12" in anomaly reports
     ~Node();                                            // frees long chains without recursion
 };
 
@@ -42,6 +43,22 @@ public:
 private:
     bool previous_;
 };
+
+// RAII, like torch.autograd.detect_anomaly: while one exists on this thread, every recorded op checks its output
+// and every backward function checks the gradients it produces for NaN and infinity, and throws
+// std::domain_error naming the op, its number in creation order, the shape and the first bad index.
+// Off by default; when off, the only cost is one test of a flag per op.
+class DetectAnomaly {
+public:
+    DetectAnomaly();
+    ~DetectAnomaly();
+    DetectAnomaly(const DetectAnomaly&) = delete;
+    DetectAnomaly& operator=(const DetectAnomaly&) = delete;
+
+private:
+    bool previous_;
+};
+bool anomaly_mode_enabled();
 
 // True when grad mode is on and any of the tensors requires grad: the op must record a Node.
 bool needs_grad(const std::vector<const Tensor*>& inputs);
