@@ -31,7 +31,7 @@ LIB       := $(BUILD)/libattograd.a
 SUPPORT   := $(BUILD)/libsupport.a
 DEPS_OK   := $(BUILD)/.deps-ok
 
-.PHONY: all run xbow test examples deps clean help
+.PHONY: all run xbow test examples bench deps clean help
 
 # Build the library, the examples and the test runner.
 all: $(LIB) $(EXAMPLES) $(BUILD)/tests/run_tests
@@ -50,6 +50,10 @@ test: $(BUILD)/tests/run_tests
 
 # Build every example program into $(BUILD)/examples.
 examples: $(EXAMPLES)
+
+# Time a training step against PyTorch (if installed) and OpenBLAS's peak; writes bench/RESULTS.md (~2 minutes).
+bench: $(BUILD)/bench/bench_step
+	/usr/bin/python3 bench/run.py --bin $(BUILD)/bench/bench_step
 
 # Install the Debian packages the build needs, if any is missing (needs root or sudo).
 deps: $(DEPS_OK)
@@ -81,6 +85,10 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o $(SUPPORT) $(LIB)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/run_tests: $(TEST_SRCS:%.cpp=$(BUILD)/%.o) $(SUPPORT) $(LIB)
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+# The benchmark's timing program: the public engine and layers only, no example support.
+$(BUILD)/bench/bench_step: $(BUILD)/bench/bench_step.o $(LIB)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

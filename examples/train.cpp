@@ -12,20 +12,25 @@
 // Random streams, all from --seed: the model's weights (manual_seed(seed)), the training batches (seed + 1), the
 // held-out sequences (seed + 2) and the gradcheck batch (seed + 3).
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <numbers>
 
 #include "engine/engine.h"
 #include "examples/support/model.h"
 #include "examples/support/options.h"
 #include "examples/support/plots.h"
 #include "examples/support/tasks.h"
+#include "layers/checkpoint.h"
 #include "layers/optim.h"
 
 using namespace trainer;
 using ag::Tensor;
 using Clock = std::chrono::steady_clock;
+
+namespace {
 
 // Step 3. The copy has the model's values in float64 (finite differences need them); the check nudges each of its
 // parameters' elements by +-1e-6 and compares the loss's change with what backward() computed.
@@ -39,17 +44,21 @@ bool check_gradients(const AttentionModel& model, const Task& task, uint64_t see
     }
     copy.to(ag::DType::Float64);
     ag::Generator gen(seed + 3);
-    const Batch batch = task.sample(2, gen);  // two sequences are enough to reach every parameter
+    const Batch batch = task.sample(2, gen);  // small: the finite differences run the model twice per number
     auto loss = [&](const std::vector<Tensor>&) { return scored_loss(copy(batch.tokens), batch); };
+    const auto parameters = copy.named_parameters();
     const ag::GradcheckResult result = ag::gradcheck(loss, copy.parameters());
     if (result)
-        std::printf("gradcheck: %zu parameters, all gradients match finite differences\n", copy.parameters().size());
+        std::printf("gradcheck: %zu parameters, all gradients match finite differences\n", parameters.size());
     else
-        std::printf("%s\n", result.report.c_str());
+        std::printf("%s\n(input %d is the parameter %s)\n", result.report.c_str(), result.input,
+                    parameters[result.input].first.c_str());
     return result.passed;
 }
 
-// Step 4. One fresh batch per step; returns the loss of every step (for the plot).
+// Step 4. One fresh batch per step; returns the loss of every step (for the plot). The learning rate falls from
+// --lr to 0 along half a cosine: large steps early, small ones at the end, so the model ends settled rather than
+// wherever the last large step threw it (with a constant rate, the max task sometimes ends a few % worse).
 std::vector<double> train(AttentionModel& model, ag::AdamW& optimizer, const Task& task, const Options& opt) {
     ag::Generator gen(opt.seed + 1);
     std::vector<double> losses;
@@ -59,6 +68,7 @@ std::vector<double> train(AttentionModel& model, ag::AdamW& optimizer, const Tas
         const Batch batch = task.sample(opt.batch, gen);
         const Tensor logits = model(batch.tokens);  // (B, T, V)
         const Tensor loss = scored_loss(logits, batch);
+        optimizer.lr = opt.lr * 0.5 * (1 + std::cos(std::numbers::pi * (step - 1) / opt.steps));  // cosine decay
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
@@ -67,7 +77,7 @@ std::vector<double> train(AttentionModel& model, ag::AdamW& optimizer, const Tas
         if (now - shown > std::chrono::milliseconds(100) || step == opt.steps || step == 1) {
             shown = now;
             const double seconds = std::chrono::duration<double>(now - start).count();
-            std::printf("\rstep %5lld/%lld  loss %.4f  train accuracy %5.1f%%  %4.0f steps/s ", (long long)step,
+            std::printf("\rstep %5lld/%lld  loss %.3g  train accuracy %5.1f%%  %4.0f steps/s ", (long long)step,
                         (long long)opt.steps, losses.back(), 100 * accuracy(logits, batch).position_rate(),
                         step / seconds);
             std::fflush(stdout);
@@ -77,12 +87,12 @@ std::vector<double> train(AttentionModel& model, ag::AdamW& optimizer, const Tas
     return losses;
 }
 
-// Step 5. Sequences from their own random stream, so (with overwhelming odds) none was seen in training.
+// Step 5. 5000 sequences from their own random stream, so (with overwhelming odds) none was seen in training.
 Accuracy evaluate(AttentionModel& model, const Task& task, uint64_t seed) {
     ag::NoGradGuard no_grad;
     ag::Generator gen(seed + 2);
     Accuracy total;
-    for (int chunk = 0; chunk < 4; ++chunk) {
+    for (int chunk = 0; chunk < 10; ++chunk) {
         const Batch batch = task.sample(500, gen);
         const Accuracy a = accuracy(model(batch.tokens), batch);
         total.positions += a.positions, total.positions_right += a.positions_right;
@@ -91,11 +101,12 @@ Accuracy evaluate(AttentionModel& model, const Task& task, uint64_t seed) {
     return total;
 }
 
-// One row of token names ("3 7 1 ..." or "@2"), for printing a sequence and labelling the heatmap.
-std::vector<std::string> names(const Task& task, const Tensor& tokens, const Tensor& scored) {
+// The names of a row of tokens ("3", "@2"), "." where not scored, to print a sequence and label the heatmap.
+std::vector<std::string> names(const Task& task, const Tensor& tokens, const Tensor& scored = Tensor()) {
     std::vector<std::string> out;
     const std::vector<int64_t> ids = tokens.to_vector<int64_t>();
-    const std::vector<int64_t> keep = scored.defined() ? scored.to_vector<int64_t>() : std::vector<int64_t>(ids.size(), 1);
+    const std::vector<int64_t> keep =
+        scored.defined() ? scored.to_vector<int64_t>() : std::vector<int64_t>(ids.size(), 1);
     for (size_t i = 0; i < ids.size(); ++i) out.push_back(keep[i] ? task.token_name(ids[i]) : ".");
     return out;
 }
@@ -106,13 +117,11 @@ void print_row(const char* title, const std::vector<std::string>& row) {
     std::printf("\n");
 }
 
-// Step 6. Runs one held-out sequence, prints it with the answers and its attention; returns the attention (T x T).
-Matrix show_attention(AttentionModel& model, const Task& task, uint64_t seed, std::vector<std::string>& labels) {
+// Step 6. Runs one sequence, prints it with the answers and its attention; returns the attention (T x T).
+Matrix show_attention(AttentionModel& model, const Task& task, const Batch& one) {
     ag::NoGradGuard no_grad;
-    ag::Generator gen(seed + 2);
-    const Batch one = task.sample(1, gen);
     const Tensor guess = model(one.tokens).argmax(-1);  // (1, T)
-    labels = names(task, one.tokens[0], Tensor());
+    const std::vector<std::string> labels = names(task, one.tokens[0]);
     print_row("input", labels);
     print_row("target", names(task, one.targets[0], one.scored[0]));
     print_row("model", names(task, guess[0], one.scored[0]));
@@ -125,6 +134,19 @@ Matrix show_attention(AttentionModel& model, const Task& task, uint64_t seed, st
                 text_heatmap(weights, labels, labels).c_str());
     return weights;
 }
+
+// Step 6, to files: attention_<task>.svg and loss_<task>.svg in `dir` (made if missing).
+void write_plots(const std::string& dir, const std::string& task, const Matrix& weights,
+                 const std::vector<std::string>& labels, const std::vector<double>& losses) {
+    std::filesystem::create_directories(dir);
+    const std::string attention_svg = dir + "/attention_" + task + ".svg", loss_svg = dir + "/loss_" + task + ".svg";
+    const std::string title = "task " + task + ": attention of a held-out sequence (each row looks at the columns)";
+    write_text_file(attention_svg, svg_heatmap(weights, labels, labels, title));
+    write_text_file(loss_svg, svg_line_plot(losses, "training loss, task " + task, "step", "loss"));
+    std::printf("\nwrote %s and %s\n", attention_svg.c_str(), loss_svg.c_str());
+}
+
+}  // namespace
 
 int main(int argc, char* argv[]) {
     const ParsedOptions parsed = parse_options(argc, argv);
@@ -161,15 +183,17 @@ int main(int argc, char* argv[]) {
                     (long long)held_out.sequences_right, (long long)held_out.sequences, 100 * held_out.sequence_rate(),
                     100 * held_out.position_rate());
 
-        // 6. attention and plots
-        std::vector<std::string> labels;
-        const Matrix weights = show_attention(model, task, opt.seed, labels);
-        std::filesystem::create_directories(opt.out);
-        const std::string attention_svg = opt.out + "/attention_" + task.name + ".svg";
-        const std::string loss_svg = opt.out + "/loss_" + task.name + ".svg";
-        write_text_file(attention_svg, svg_heatmap(weights, labels, labels, "attention, task " + task.name));
-        write_text_file(loss_svg, svg_line_plot(losses, "training loss, task " + task.name, "step", "loss"));
-        std::printf("\nwrote %s and %s\n", attention_svg.c_str(), loss_svg.c_str());
+        // 6. one held-out sequence (step 5's stream): its answers and attention; the plots; a checkpoint
+        ag::Generator gen(opt.seed + 2);
+        const Batch example = task.sample(1, gen);
+        const Matrix weights = show_attention(model, task, example);
+        write_plots(opt.out, task.name, weights, names(task, example.tokens[0]), losses);
+        if (!opt.save.empty()) {
+            ag::save_checkpoint(opt.save, model, &optimizer,
+                                {{"task", task.name}, {"heads", std::to_string(opt.heads)},
+                                 {"steps", std::to_string(opt.steps)}, {"seed", std::to_string(opt.seed)}});
+            std::printf("saved the model and the optimiser's state to %s\n", opt.save.c_str());
+        }
         return 0;
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";

@@ -15,7 +15,8 @@ AttentionModel::AttentionModel(const ModelConfig& c)
       head(c.heads == 1 ? std::make_unique<ag::Head>(c.C, c.head_size) : nullptr),
       multi_head(c.heads > 1 ? std::make_unique<ag::MultiHeadAttention>(c.C, c.heads, c.head_size) : nullptr),
       readout(c.heads == 1 ? c.head_size : c.C, c.V) {
-    if (c.heads < 1) throw std::invalid_argument("AttentionModel: need at least one head; got " + std::to_string(c.heads));
+    if (c.heads < 1)
+        throw std::invalid_argument("AttentionModel: need at least one head; got " + std::to_string(c.heads));
     register_module("tok_emb", tok_emb);
     register_module("pos_emb", pos_emb);
     if (head) register_module("head", *head);

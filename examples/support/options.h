@@ -11,10 +11,10 @@ namespace trainer {
 
 struct Options {
     std::string task = "shift";  // which task to learn (see tasks.h)
-    int64_t steps = 1000;        // optimiser steps
-    double lr = 1e-2;            // AdamW learning rate
-    uint64_t seed = 1337;        // model initialisation and training data; the held-out data comes from seed + 1
-    int threads = 1;             // engine and OpenBLAS threads
+    int64_t steps = 2000;        // optimiser steps
+    double lr = 1e-2;            // AdamW's learning rate at the start (it decays to 0 along a cosine)
+    uint64_t seed = 1337;        // the model's weights and every random batch (see train.cpp)
+    int threads = 1;             // engine and OpenBLAS threads (the matrices are tiny: one thread is fastest)
     int64_t heads = 1;           // 1: one Head; more: MultiHeadAttention
     int64_t batch = 32;          // sequences per step
     std::string save;            // write a checkpoint here at the end (empty: none)

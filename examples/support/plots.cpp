@@ -91,7 +91,8 @@ std::string svg_heatmap(const Matrix& weights, const std::vector<std::string>& r
     check_labels(weights, row_labels, col_labels);
     const int cell = 28, left = 24 + 8 * static_cast<int>(longest(row_labels)), top = 56;
     const int rows = static_cast<int>(weights.size()), cols = static_cast<int>(col_labels.size());
-    std::string svg = svg_open(std::max(left + cols * cell + 16, 320), top + rows * cell + 16);
+    const int title_width = 16 + 8 * static_cast<int>(title.size());  // about 8 px a character at 14 px
+    std::string svg = svg_open(std::max(left + cols * cell + 16, title_width), top + rows * cell + 16);
     svg += svg_text(8, 22, title, "start", 14);
     for (int c = 0; c < cols; ++c) svg += svg_text(left + (c + 0.5) * cell, top - 8, col_labels[c], "middle");
     for (int r = 0; r < rows; ++r) {
@@ -122,17 +123,18 @@ std::string svg_line_plot(const std::vector<double>& ys, const std::string& titl
         return top + (y_hi - std::log10(std::max(y, 1e-12))) / (y_hi - y_lo) * (H - top - bottom);
     };
     std::string svg = svg_open(static_cast<int>(W), static_cast<int>(H)) + svg_text(left, 24, title, "start", 14);
-    svg += format("<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"black\"/>\n", left, top, H - bottom, W - right);
+    svg += format("<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"black\"/>\n", left, top, H - bottom,
+                  W - right);
     for (double e = y_lo; e <= y_hi; ++e) {  // a grid line and a label at each power of ten
-        svg += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left, py(std::pow(10, e)),
-                      W - right, py(std::pow(10, e)));
-        svg += svg_text(left - 6, py(std::pow(10, e)) + 4, format("%g", std::pow(10, e)), "end");
+        const double y = py(std::pow(10, e));
+        svg += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left, y, W - right, y);
+        svg += svg_text(left - 6, y + 4, format("%g", std::pow(10, e)), "end");
     }
     const double step = nice_step(x_hi, 5);
     for (double x = step; x <= x_hi; x += step) svg += svg_text(px(x), H - bottom + 18, format("%g", x), "middle");
     svg += svg_text((left + W - right) / 2, H - 10, x_label, "middle");
-    svg += format("<text transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\">", (top + H - bottom) / 2) +
-           xml_escape(y_label) + "</text>\n";
+    svg += format("<text transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\">",
+                  (top + H - bottom) / 2) + xml_escape(y_label) + "</text>\n";
     svg += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1\" points=\"";
     for (size_t i = 0; i < ys.size(); ++i) svg += format(i ? " %.1f,%.1f" : "%.1f,%.1f", px(i + 1.0), py(ys[i]));
     return svg + "\"/>\n</svg>\n";

@@ -12,9 +12,10 @@ namespace {
 // A labelled batch with the given tokens and all-zero targets, nothing scored yet; the label functions fill it.
 Batch unlabelled(const ag::Tensor& tokens) {
     if (tokens.dim() != 2 || tokens.dtype() != ag::DType::Int64)
-        throw std::invalid_argument("task: tokens must be a (B, T) int64 tensor; got " + ag::dtype_name(tokens.dtype()) +
-                                    " of shape " + ag::shape_str(tokens.shape()));
-    return {tokens.contiguous(), ag::zeros(tokens.shape(), ag::DType::Int64), ag::zeros(tokens.shape(), ag::DType::Bool)};
+        throw std::invalid_argument("task: tokens must be a (B, T) int64 tensor; got " +
+                                    ag::dtype_name(tokens.dtype()) + " of shape " + ag::shape_str(tokens.shape()));
+    return {tokens.contiguous(), ag::zeros(tokens.shape(), ag::DType::Int64),
+            ag::zeros(tokens.shape(), ag::DType::Bool)};
 }
 
 std::string digit_name(int64_t token) { return std::to_string(token); }
@@ -59,9 +60,10 @@ Batch label_lookup(const ag::Tensor& tokens, int64_t n_values, int64_t n_slots) 
         for (int64_t t = n_slots; t < T; ++t) {
             const int64_t slot = x[b * T + t] - n_values;
             if (slot < 0 || slot >= n_slots)
-                throw std::invalid_argument("lookup: position " + std::to_string(t) + " must hold a pointer token in [" +
-                                            std::to_string(n_values) + ", " + std::to_string(n_values + n_slots) +
-                                            "); got " + std::to_string(x[b * T + t]));
+                throw std::invalid_argument("lookup: position " + std::to_string(t) +
+                                            " must hold a pointer token in [" + std::to_string(n_values) + ", " +
+                                            std::to_string(n_values + n_slots) + "); got " +
+                                            std::to_string(x[b * T + t]));
             y[b * T + t] = x[b * T + slot];
             scored[b * T + t] = true;
         }
@@ -76,8 +78,8 @@ ag::Tensor sample_lookup(int64_t B, int64_t T, int64_t n_values, int64_t n_slots
 
 const std::vector<Task>& all_tasks() {
     static const std::vector<Task> tasks = {
-        {"shift", "output the token 3 steps back (scored from t = 3 on)", 10, 12,
-         [](int64_t B, ag::Generator& gen) { return label_shift(ag::randint(0, 10, {B, 12}, &gen), 3); },
+        {"shift", "output the token 3 steps back (scored from t = 3 on)", 16, 16,
+         [](int64_t B, ag::Generator& gen) { return label_shift(ag::randint(0, 16, {B, 16}, &gen), 3); },
          digit_name},
         {"max", "output the largest token so far", 16, 16,
          [](int64_t B, ag::Generator& gen) { return label_running_max(ag::randint(0, 16, {B, 16}, &gen)); },

@@ -1,0 +1,237 @@
+// The trainer's support code (examples/support): tasks on hand-checked sequences, the model's scored loss, the
+// flag parser, the SVG and text plots, and a tiny training run.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "examples/support/model.h"
+#include "examples/support/options.h"
+#include "examples/support/plots.h"
+#include "examples/support/tasks.h"
+#include "layers/optim.h"
+
+using namespace trainer;
+using ag::DType;
+using ag::Tensor;
+
+namespace {
+
+std::vector<int64_t> ints(const Tensor& t) { return t.to_vector<int64_t>(); }
+
+// parse_options on a list of flags, as main would see them after the program name.
+ParsedOptions parse(std::vector<const char*> flags) {
+    flags.insert(flags.begin(), "train");
+    return parse_options(static_cast<int>(flags.size()), flags.data());
+}
+
+// How many times `needle` occurs in `text`.
+size_t count(const std::string& text, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+}
+
+}  // namespace
+
+// ---- tasks ---------------------------------------------------------------------------------------------------------
+
+TEST_CASE("shift task: each position from k on holds the token k steps back") {
+    Batch b = label_shift(ag::tensor({{1, 2, 3, 4, 5}, {9, 8, 7, 6, 5}}, DType::Int64), 2);
+    CHECK(ints(b.tokens) == std::vector<int64_t>{1, 2, 3, 4, 5, 9, 8, 7, 6, 5});
+    CHECK(ints(b.targets) == std::vector<int64_t>{0, 0, 1, 2, 3, 0, 0, 9, 8, 7});
+    CHECK(ints(b.scored) == std::vector<int64_t>{0, 0, 1, 1, 1, 0, 0, 1, 1, 1});
+}
+
+TEST_CASE("max task: each position holds the largest token so far") {
+    Batch b = label_running_max(ag::tensor({{3, 1, 4, 1, 5, 9, 2, 6}}, DType::Int64));
+    CHECK(ints(b.targets) == std::vector<int64_t>{3, 3, 4, 4, 5, 9, 9, 9});
+    CHECK(ints(b.scored) == std::vector<int64_t>(8, 1));
+}
+
+TEST_CASE("lookup task: a pointer token fetches the value stored in its slot") {
+    // 4 values (tokens 0..3), 3 slots; pointer tokens 4, 5, 6 name slots 0, 1, 2
+    Batch b = label_lookup(ag::tensor({{2, 0, 3, 6, 4, 5, 6}}, DType::Int64), 4, 3);
+    CHECK(ints(b.targets) == std::vector<int64_t>{0, 0, 0, 3, 2, 0, 3});
+    CHECK(ints(b.scored) == std::vector<int64_t>{0, 0, 0, 1, 1, 1, 1});
+    REQUIRE_THROWS_WITH(label_lookup(ag::tensor({{2, 0, 3, 1}}, DType::Int64), 4, 3),
+                        "lookup: position 3 must hold a pointer token in [4, 7); got 1");
+}
+
+TEST_CASE("tasks: tokens must be a (B, T) int64 tensor") {
+    REQUIRE_THROWS_WITH(label_running_max(ag::tensor({1, 2, 3}, DType::Int64)),
+                        "task: tokens must be a (B, T) int64 tensor; got torch.int64 of shape [3]");
+    REQUIRE_THROWS_WITH(find_task("sort"), "find_task: no task called 'sort'; the tasks are shift, max, lookup");
+}
+
+TEST_CASE("tasks: sampled batches fit the task and repeat for the same seed") {
+    for (const Task& task : all_tasks()) {
+        INFO("task " << task.name);
+        ag::Generator gen(7), again(7);
+        Batch b = task.sample(5, gen);
+        CHECK(b.tokens.shape() == ag::Shape{5, task.T});
+        CHECK(b.targets.shape() == ag::Shape{5, task.T});
+        CHECK(b.scored.shape() == ag::Shape{5, task.T});
+        for (int64_t v : ints(b.tokens)) CHECK((v >= 0 && v < task.V));
+        for (int64_t v : ints(b.targets)) CHECK((v >= 0 && v < task.V));
+        CHECK(scored_rows(b).numel() > 0);
+        CHECK(ints(task.sample(5, again).tokens) == ints(b.tokens));
+        CHECK(!task.token_name(task.V - 1).empty());
+    }
+}
+
+TEST_CASE("scored_rows: the flat indices of the scored positions") {
+    Batch b = label_shift(ag::tensor({{1, 2, 3}, {4, 5, 6}}, DType::Int64), 1);
+    CHECK(ints(scored_rows(b)) == std::vector<int64_t>{1, 2, 4, 5});
+}
+
+// ---- model ---------------------------------------------------------------------------------------------------------
+
+TEST_CASE("scored_loss: the cross-entropy of the scored positions only") {
+    Batch b = label_shift(ag::tensor({{1, 2, 0}}, DType::Int64), 1);  // scored: t = 1 (target 1), t = 2 (target 2)
+    ag::manual_seed(3);
+    Tensor logits = ag::randn({1, 3, 4});
+    Tensor expected = ag::cross_entropy(logits[0].slice(0, 1, 3), ag::tensor({1, 2}, DType::Int64));
+    CHECK(scored_loss(logits, b).item() == Approx(expected.item()));
+    logits[0][0] = 100.0;  // an unscored position changes nothing
+    CHECK(scored_loss(logits, b).item() == Approx(expected.item()));
+}
+
+TEST_CASE("accuracy: a sequence counts only if every scored position is right") {
+    Batch b = label_shift(ag::tensor({{1, 2, 0}, {3, 1, 2}}, DType::Int64), 1);  // targets . 1 2 / . 3 1
+    Tensor logits = ag::zeros({2, 3, 4});
+    const std::vector<std::array<int64_t, 3>> ones = {{0, 1, 1}, {0, 2, 2}, {1, 1, 3}, {1, 2, 0}, {0, 0, 3}};
+    for (auto [bi, t, v] : ones) logits[bi][t][v] = 1.0;  // sequence 0 right; sequence 1 wrong at t = 2
+    Accuracy a = accuracy(logits, b);
+    CHECK(a.positions == 4);
+    CHECK(a.positions_right == 3);
+    CHECK(a.sequences_right == 1);
+    CHECK(a.sequence_rate() == 0.5);
+}
+
+TEST_CASE("AttentionModel: the whole loss passes gradcheck wrt every parameter, with one head and with two") {
+    for (int64_t heads : {1, 2}) {
+        const Task& task = find_task("max");
+        ag::manual_seed(5);
+        AttentionModel model({task.V, task.T, 4, 3, heads});
+        model.to(DType::Float64);
+        ag::Generator gen(5);
+        Batch b = task.sample(2, gen);
+        auto loss = [&](const std::vector<Tensor>&) { return scored_loss(model(b.tokens), b); };
+        ag::GradcheckResult r = ag::gradcheck(loss, model.parameters());
+        INFO(r.report);
+        CHECK(r.passed);
+        CHECK(model.attention().shape() == ag::Shape{2, task.T, task.T});
+    }
+}
+
+TEST_CASE("training smoke test: a few AdamW steps on the shift task lower the loss") {
+    const auto start = std::chrono::steady_clock::now();
+    const Task& task = find_task("shift");
+    ag::manual_seed(1);
+    AttentionModel model({task.V, task.T, 16, 16, 1});
+    ag::AdamW optimizer(model.named_parameters(), 1e-2);
+    ag::Generator gen(1);
+    const Batch fixed = task.sample(64, gen);  // the loss is measured on the same batch before and after
+    const double before = scored_loss(model(fixed.tokens), fixed).item();
+    for (int step = 0; step < 40; ++step) {
+        Batch b = task.sample(16, gen);
+        Tensor loss = scored_loss(model(b.tokens), b);
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+    }
+    const double after = scored_loss(model(fixed.tokens), fixed).item();
+    INFO("loss before " << before << ", after " << after);
+    CHECK(after < 0.5 * before);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+}
+
+// ---- options -------------------------------------------------------------------------------------------------------
+
+TEST_CASE("parse_options: no flags give the defaults") {
+    ParsedOptions p = parse({});
+    REQUIRE(p.run);
+    CHECK(p.options.task == "shift");
+    CHECK(p.options.save.empty());
+    CHECK(p.options.out == ".");
+}
+
+TEST_CASE("parse_options: every flag is read") {
+    ParsedOptions p = parse({"--task", "lookup", "--steps", "50", "--lr", "0.003", "--seed", "9", "--threads", "2",
+                             "--heads", "4", "--batch", "8", "--save", "model.safetensors", "--out=plots"});
+    REQUIRE(p.run);
+    CHECK(p.options.task == "lookup");
+    CHECK(p.options.steps == 50);
+    CHECK(p.options.lr == 0.003);
+    CHECK(p.options.seed == 9);
+    CHECK(p.options.threads == 2);
+    CHECK(p.options.heads == 4);
+    CHECK(p.options.batch == 8);
+    CHECK(p.options.save == "model.safetensors");
+    CHECK(p.options.out == "plots");
+}
+
+TEST_CASE("parse_options: --help gives the usage and exit code 0") {
+    ParsedOptions p = parse({"--help"});
+    CHECK_FALSE(p.run);
+    CHECK(p.exit_code == 0);
+    CHECK(p.message.find("--steps") != std::string::npos);
+    CHECK(p.message.find("lookup") != std::string::npos);  // the task list
+}
+
+TEST_CASE("parse_options: a bad flag or value gives a message naming it and exit code 2") {
+    const std::vector<std::pair<std::vector<const char*>, std::string>> cases = {
+        {{"--task", "sort"}, "--task"},   {{"--steps", "0"}, "--steps"},     {{"--steps", "many"}, "--steps"},
+        {{"--lr", "-1"}, "--lr"},         {{"--heads", "0"}, "--heads"},     {{"--batch", "1.5"}, "--batch"},
+        {{"--seed", "-3"}, "--seed"},     {{"--threads", "0"}, "--threads"}, {{"--bogus"}, "--bogus"},
+        {{"--steps"}, "--steps"},         {{"--save", "/no/such/dir/model.safetensors"}, "/no/such/dir"},
+    };
+    for (const auto& [flags, name] : cases) {
+        ParsedOptions p = parse(flags);
+        INFO(p.message);
+        CHECK_FALSE(p.run);
+        CHECK(p.exit_code == 2);
+        CHECK(p.message.rfind("error: ", 0) == 0);
+        CHECK(p.message.find(name) != std::string::npos);
+        CHECK(p.message.find("--help") != std::string::npos);
+    }
+}
+
+// ---- plots ---------------------------------------------------------------------------------------------------------
+
+TEST_CASE("text_heatmap: one character cell per weight, from ' ' to '@'") {
+    std::string text = text_heatmap({{1.0, 0.0}, {0.5, 0.5}}, {"a", "b"}, {"a", "b"});
+    CHECK(text == "   a  b  \n"
+                  "a  @@    \n"
+                  "b  ++ ++ \n");
+}
+
+TEST_CASE("svg_heatmap: well-formed, one cell per weight, labels escaped") {
+    std::string svg = svg_heatmap({{1, 0, 0}, {0.5, 0.5, 0}}, {"x", "<y>"}, {"p", "q", "r"}, "title & more");
+    CHECK(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
+    CHECK(svg.substr(svg.size() - 7) == "</svg>\n");
+    CHECK(count(svg, "<rect class=\"cell\"") == 6);
+    CHECK(count(svg, "<text") == 6);  // title, 3 column labels, 2 row labels
+    CHECK(svg.find("&lt;y&gt;") != std::string::npos);
+    CHECK(svg.find("title &amp; more") != std::string::npos);
+    REQUIRE_THROWS_WITH(svg_heatmap({{1, 0}}, {"a"}, {"a"}, ""), "heatmap: need one label per row and per column; "
+                                                                  "got a 1 x 2 matrix with 1 row and 1 column labels");
+}
+
+TEST_CASE("svg_line_plot: well-formed, one polyline point per value") {
+    std::vector<double> ys;
+    for (int i = 0; i < 250; ++i) ys.push_back(2.0 / (1 + i));
+    std::string svg = svg_line_plot(ys, "loss", "step", "loss");
+    CHECK(svg.rfind("<svg", 0) == 0);
+    CHECK(svg.substr(svg.size() - 7) == "</svg>\n");
+    REQUIRE(count(svg, "<polyline") == 1);
+    const size_t from = svg.find("points=\"") + 8;
+    const std::string points = svg.substr(from, svg.find('"', from) - from);
+    CHECK(count(points, ",") == ys.size());
+    CHECK(svg_line_plot({1.0}, "", "", "").rfind("<svg", 0) == 0);  // a single point is drawable too
+    REQUIRE_THROWS_WITH(svg_line_plot({}, "", "", ""), "svg_line_plot: need at least one point; got none");
+}
