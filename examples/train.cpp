@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <iostream>
 #include <numbers>
+#include <stdexcept>
+#include <string>
 
 #include "engine/engine.h"
 #include "examples/support/model.h"
@@ -68,6 +70,9 @@ std::vector<double> train(AttentionModel& model, ag::AdamW& optimizer, const Tas
         const Batch batch = task.sample(opt.batch, gen);
         const Tensor logits = model(batch.tokens);  // (B, T, V)
         const Tensor loss = scored_loss(logits, batch);
+        if (!std::isfinite(loss.item()))  // stop before a NaN reaches the weights; --save's old file stays as it was
+            throw std::runtime_error("the loss became " + std::to_string(loss.item()) + " at step " +
+                                     std::to_string(step) + "; stopping (try a smaller --lr)");
         optimizer.lr = opt.lr * 0.5 * (1 + std::cos(std::numbers::pi * (step - 1) / opt.steps));  // cosine decay
         optimizer.zero_grad();
         loss.backward();
