@@ -88,6 +88,15 @@ Node::~Node() {
     }  // n is destroyed here with no inputs left, so its destructor does not recurse
 }
 
+namespace {
+
+// True when nothing but `grad` refers to this buffer and its elements do not overlap: safe to add into in place.
+bool exclusively_owned(const std::shared_ptr<TensorImpl>& grad) {
+    return grad.use_count() == 1 && grad->storage.use_count() == 1 && Tensor(grad).is_contiguous();
+}
+
+}  // namespace
+
 void accumulate_grad(const Tensor& input, const Tensor& g) {
     if (!input.requires_grad()) return;
     if (g_anomaly_mode && g_running) check_finite(g, "the gradient that the backward of " + describe(*g_running) +
@@ -95,13 +104,18 @@ void accumulate_grad(const Tensor& input, const Tensor& g) {
     Tensor grad = g.shape() == input.shape() ? g : sum_to(g, input.shape());
     TensorImpl& impl = input.impl();
     if (!impl.grad) {
-        // Take g's buffer when nothing else can see it; otherwise copy, so two inputs never share one .grad.
-        bool owned = grad.impl_ptr().use_count() == 1 && grad.impl().storage.use_count() == 1 &&
-                     grad.is_contiguous() && grad.offset() == 0;
-        impl.grad = owned ? grad.impl_ptr() : grad.clone().impl_ptr();
+        // An intermediate's gradient is only read, by its op's backward, so it may share g's buffer (often the
+        // consumer's own dout: no copy). A leaf's .grad (or a retained one) belongs to the user and the optimiser,
+        // who modify it in place, so it gets a buffer of its own unless g's is already exclusively ours.
+        const bool internal = !input.is_leaf() && !impl.retains_grad;
+        const bool owned = grad.impl_ptr().use_count() == 1 && grad.impl().storage.use_count() == 1 &&
+                           grad.is_contiguous() && grad.offset() == 0;
+        impl.grad = internal || owned ? grad.impl_ptr() : grad.clone().impl_ptr();
         return;
     }
-    add_(Tensor(impl.grad), grad);
+    // A later contribution: += in place when the buffer is ours alone, else a fresh sum (copy on write).
+    if (exclusively_owned(impl.grad)) add_(Tensor(impl.grad), grad);
+    else impl.grad = (Tensor(impl.grad) + grad).impl_ptr();
 }
 
 namespace {
