@@ -31,7 +31,9 @@ LIB       := $(BUILD)/libattograd.a
 SUPPORT   := $(BUILD)/libsupport.a
 DEPS_OK   := $(BUILD)/.deps-ok
 
-.PHONY: all run xbow test examples bench deps clean help
+PREFIX    ?= /usr/local
+
+.PHONY: all run xbow test examples bench install uninstall deps clean help
 
 # Build the library, the examples and the test runner.
 all: $(LIB) $(EXAMPLES) $(BUILD)/tests/run_tests
@@ -54,6 +56,21 @@ examples: $(EXAMPLES)
 # Time a training step against PyTorch (if installed) and OpenBLAS's peak; writes bench/RESULTS.md (~2 minutes).
 bench: $(BUILD)/bench/bench_step
 	/usr/bin/python3 bench/run.py --bin $(BUILD)/bench/bench_step
+
+# Install the headers, the static library and a pkg-config file under $(PREFIX), so that your own program builds
+# with `g++ my.cpp $$(pkg-config --cflags --libs attograd)` (examples/out_of_tree shows one).
+install: $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/include/attograd/engine $(DESTDIR)$(PREFIX)/include/attograd/layers \
+	           $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 engine/*.h $(DESTDIR)$(PREFIX)/include/attograd/engine/
+	install -m 644 layers/*.h $(DESTDIR)$(PREFIX)/include/attograd/layers/
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	sed 's|@PREFIX@|$(PREFIX)|' attograd.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/attograd.pc
+
+# Remove what `make install` put under $(PREFIX).
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/include/attograd
+	rm -f $(DESTDIR)$(PREFIX)/lib/libattograd.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/attograd.pc
 
 # Install the Debian packages the build needs, if any is missing (needs root or sudo).
 deps: $(DEPS_OK)
