@@ -61,9 +61,10 @@ bench: $(BUILD)/bench/bench_step
 # with `g++ my.cpp $$(pkg-config --cflags --libs attograd)` (examples/out_of_tree shows one).
 install: $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/include/attograd/engine $(DESTDIR)$(PREFIX)/include/attograd/layers \
-	           $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	           $(DESTDIR)$(PREFIX)/include/attograd/testing $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 engine/*.h $(DESTDIR)$(PREFIX)/include/attograd/engine/
 	install -m 644 layers/*.h $(DESTDIR)$(PREFIX)/include/attograd/layers/
+	install -m 644 testing/*.h $(DESTDIR)$(PREFIX)/include/attograd/testing/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	sed 's|@PREFIX@|$(PREFIX)|' attograd.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/attograd.pc
 
