@@ -6,6 +6,7 @@
 
 #include "engine/engine.h"
 #include "layers/layers.h"
+#include "tests/check_close.h"
 
 namespace {
 #include "tests/fixtures/layer_fixtures.inc"
@@ -14,16 +15,6 @@ namespace {
 using namespace ag;
 
 namespace {
-
-// Every element of t within atol + rtol * |expected| of the fixture.
-void check_close(const Tensor& t, const std::vector<float>& expected, double rtol = 1e-5, double atol = 1e-6) {
-    std::vector<float> got = t.to_vector<float>();
-    REQUIRE(got.size() == expected.size());
-    for (size_t i = 0; i < got.size(); ++i) {
-        INFO("element " << i << ": got " << got[i] << ", PyTorch " << expected[i]);
-        CHECK(std::abs(got[i] - expected[i]) <= atol + rtol * std::abs(expected[i]));
-    }
-}
 
 // gradcheck of loss = (module(x) * w).sum() and of module(x) itself, wrt x and every parameter, in float64.
 template <typename M>

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/engine.h"
+#include "tests/check_close.h"
 #include "engine/gradcheck.h"
 #include "layers/loss.h"
 #include "layers/optim.h"
@@ -30,22 +31,6 @@ struct MseSgdFixture {
 // Tolerances for comparing with PyTorch: a few units in the last place of the type.
 constexpr double kRtol32 = 1e-6, kAtol32 = 1e-7, kRtol64 = 1e-12;
 
-// Every element within atol + rtol * |expected|; on failure, names the worst element (or the first NaN).
-void check_close(const Tensor& actual, const std::vector<double>& expected, double rtol, double atol) {
-    const std::vector<double> got = actual.to_vector<double>();
-    REQUIRE(got.size() == expected.size());
-    size_t worst = 0;
-    double worst_excess = -1;
-    for (size_t i = 0; i < got.size(); ++i) {
-        const double excess = std::abs(got[i] - expected[i]) - (atol + rtol * std::abs(expected[i]));
-        if (!(excess <= worst_excess)) worst = i, worst_excess = excess;
-        if (std::isnan(excess)) break;
-    }
-    if (got.empty()) return;
-    INFO("element " << worst << ": got " << got[worst] << ", expected " << expected[worst]);
-    CHECK(worst_excess <= 0);
-}
-
 Tensor leaf(const std::vector<double>& values, const Shape& shape, DType dtype) {
     return from_vector(values, shape).to(dtype).requires_grad_();
 }
@@ -58,11 +43,11 @@ TEST_CASE("mse_loss: values and gradients match torch.nn.functional.mse_loss") {
         Tensor x = leaf(c.input, c.shape, DType::Float32);
         Tensor loss = mse_loss(x, from_vector(c.target, c.shape).to(DType::Float32));
         CHECK(loss.dim() == 0);
-        check_close(loss, {c.loss32}, kRtol32, 0);
+        check_close(loss, std::vector<double>{c.loss32}, kRtol32, 0);
         loss.backward();
         check_close(x.grad(), c.dinput, kRtol32, kAtol32);
         Tensor loss64 = mse_loss(from_vector(c.input, c.shape), from_vector(c.target, c.shape));
-        check_close(loss64, {c.loss64}, kRtol64, 0);
+        check_close(loss64, std::vector<double>{c.loss64}, kRtol64, 0);
     }
 }
 

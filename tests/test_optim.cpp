@@ -7,6 +7,7 @@
 
 #include "engine/autograd.h"
 #include "engine/engine.h"
+#include "tests/check_close.h"
 #include "layers/linear.h"
 #include "layers/optim.h"
 
@@ -44,22 +45,6 @@ struct AdamWResumeFixture {
 // PyTorch's kernels do not fuse.)
 constexpr double kRtol32 = 1e-6, kAtol32 = 1e-7;
 constexpr double kRtol64 = 1e-12, kAtol64 = 1e-14;
-
-// Every element within atol + rtol * |expected|; on failure, names the worst element (or the first NaN).
-void check_close(const Tensor& actual, const std::vector<double>& expected, double rtol, double atol) {
-    const std::vector<double> got = actual.to_vector<double>();
-    REQUIRE(got.size() == expected.size());
-    size_t worst = 0;
-    double worst_excess = -1;
-    for (size_t i = 0; i < got.size(); ++i) {
-        const double excess = std::abs(got[i] - expected[i]) - (atol + rtol * std::abs(expected[i]));
-        if (!(excess <= worst_excess)) worst = i, worst_excess = excess;
-        if (std::isnan(excess)) break;
-    }
-    if (got.empty()) return;
-    INFO("element " << worst << ": got " << got[worst] << ", expected " << expected[worst]);
-    CHECK(worst_excess <= 0);
-}
 
 Tensor leaf(const std::vector<double>& values, const Shape& shape, DType dtype) {
     return from_vector(values, shape).to(dtype).requires_grad_();
