@@ -33,7 +33,7 @@ DEPS_OK   := $(BUILD)/.deps-ok
 
 PREFIX    ?= /usr/local
 
-.PHONY: all run xbow test examples bench install uninstall deps clean help
+.PHONY: all run xbow test examples bench fuzz install uninstall deps clean help
 
 # Build the library, the examples and the test runner.
 all: $(LIB) $(EXAMPLES) $(BUILD)/tests/run_tests
@@ -56,6 +56,15 @@ examples: $(EXAMPLES)
 # Time a training step against PyTorch (if installed) and OpenBLAS's peak; writes bench/RESULTS.md (~2 minutes).
 bench: $(BUILD)/bench/bench_step
 	/usr/bin/python3 bench/run.py --bin $(BUILD)/bench/bench_step
+
+# Fuzz the checkpoint loader with libFuzzer and AddressSanitizer for FUZZ_SECONDS (default 60); a crashing input
+# is saved under fuzz/crashes/ (turn it into a test in tests/test_safetensors.cpp).
+FUZZ_SECONDS ?= 60
+fuzz: $(BUILD)/fuzz/fuzz_safetensors
+	@mkdir -p $(BUILD)/fuzz/corpus fuzz/crashes
+	cp -n fuzz/seeds/* $(BUILD)/fuzz/corpus/
+	$(BUILD)/fuzz/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -artifact_prefix=fuzz/crashes/ \
+	    $(BUILD)/fuzz/corpus
 
 # Install the headers, the static library and a pkg-config file under $(PREFIX), so that your own program builds
 # with `g++ my.cpp $$(pkg-config --cflags --libs attograd)` (examples/out_of_tree shows one).
@@ -108,5 +117,13 @@ $(BUILD)/tests/run_tests: $(TEST_SRCS:%.cpp=$(BUILD)/%.o) $(SUPPORT) $(LIB)
 # The benchmark's timing program: the public engine and layers only, no example support.
 $(BUILD)/bench/bench_step: $(BUILD)/bench/bench_step.o $(LIB)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+# The fuzz target and the library, compiled by clang with libFuzzer's coverage instrumentation.
+FUZZ_CXXFLAGS = -std=c++20 -O1 -g -ffp-contract=off -fopenmp -I. -fsanitize=address,undefined,fuzzer-no-link
+$(BUILD)/fuzz/obj/%.o: %.cpp | $(DEPS_OK)
+	@mkdir -p $(@D)
+	clang++ $(FUZZ_CXXFLAGS) $(BLAS_CFLAGS) -c $< -o $@
+$(BUILD)/fuzz/fuzz_safetensors: $(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,fuzz/fuzz_safetensors.cpp $(LIB_SRCS))
+	clang++ $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $^ -o $@ $(BLAS_LIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

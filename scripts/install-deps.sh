@@ -2,7 +2,8 @@
 # Installs the Debian packages attograd builds with, when they are missing.
 set -euo pipefail
 
-packages=(g++ make pkg-config libopenblas-openmp-dev catch2 nlohmann-json3-dev libcli11-dev)
+packages=(g++ make pkg-config libopenblas-openmp-dev catch2 nlohmann-json3-dev libcli11-dev
+          clang libclang-rt-14-dev libomp-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
