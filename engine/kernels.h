@@ -6,6 +6,7 @@
 // each thread owns the output elements it writes, so results do not depend on the thread count.
 #pragma once
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 
@@ -35,6 +36,31 @@ void parallel_for(int64_t count, bool parallel, Fn fn) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < count; ++i) fn(i);
 }
+
+// ---- exp for softmax -------------------------------------------------------------------------------------------------
+
+// exp(x) for x <= 0, the only arguments softmax ever exponentiates (x - max), written without calls or branches so
+// that a loop of it vectorises (libm's expf is one call per element). Cephes' expf: x = n ln2 + r with |r| <= ln2/2,
+// exp(r) by a degree-7 polynomial, times 2^n built from its exponent bits; within ~1 ulp of expf. Below -87.3 the
+// result is exactly 0 (so exp(-inf) = 0, as masks need), and NaN stays NaN.
+inline float exp_nonpositive(float x) {
+    const float lowest = -87.3365447504f;  // log(FLT_MIN): below it, exp underflows
+    const float xc = x < lowest ? lowest : x;
+    const float n = std::floor(xc * 1.44269504088896341f + 0.5f);  // round(x / ln2)
+    float r = xc - n * 0.693359375f;                                 // x - n ln2, ln2 split in two for accuracy
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    const float two_to_n = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
+    const float y = x < lowest ? 0.0f : p * two_to_n;
+    return x != x ? x : y;
+}
+inline double exp_nonpositive(double x) { return std::exp(x); }  // float64 keeps libm's exp: gradchecks run there
 
 // ---- element-wise loops ------------------------------------------------------------------------------------------
 

@@ -33,10 +33,9 @@ T softmax_row(T* s, int64_t visible, int64_t width) {
     T m = -std::numeric_limits<T>::infinity();
     for (int64_t j = 0; j < visible; ++j) m = std::max(m, s[j]);
     double total = 0;
-    for (int64_t j = 0; j < visible; ++j) {
-        s[j] = std::exp(s[j] - m);
-        total += s[j];
-    }
+#pragma omp simd
+    for (int64_t j = 0; j < visible; ++j) s[j] = exp_nonpositive(s[j] - m);
+    for (int64_t j = 0; j < visible; ++j) total += s[j];
     const T inv = static_cast<T>(1.0 / total);
     for (int64_t j = 0; j < visible; ++j) s[j] *= inv;
     std::fill(s + visible, s + width, T(0));
@@ -71,7 +70,9 @@ void backward_one(const T* q, const T* k, const T* v, const T* out, const T* lse
         for (int64_t r = 0; r < rows; ++r) {  // P = exp(S - lse) where visible, else 0
             T* p = P.data() + r * i1;
             const int64_t visible = i0 + r + 1;
-            for (int64_t j = 0; j < visible; ++j) p[j] = std::exp(p[j] - lse[i0 + r]);
+            const T row_lse = lse[i0 + r];
+#pragma omp simd
+            for (int64_t j = 0; j < visible; ++j) p[j] = exp_nonpositive(p[j] - row_lse);  // S <= lse
             std::fill(p + visible, p + i1, T(0));
         }
         const T* dout_blk = dout + i0 * hs;
