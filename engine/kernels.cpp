@@ -89,19 +89,25 @@ void max_along(const T* a, int64_t outer, int64_t D, int64_t inner, T* values, i
 template <typename T>
 static void softmax_slice(const T* x, T* y, int64_t D, int64_t s, bool log) {
     T m = -std::numeric_limits<T>::infinity();
-    for (int64_t d = 0; d < D; ++d) m = std::max(m, x[d * s]);
-    if (std::isnan(m)) m = std::numeric_limits<T>::quiet_NaN();
     double total = 0;
-    if (s == 1 && !log) {  // the common case, a contiguous row: one vectorised pass of exp, then the sum
+    if (s == 1 && !log) {  // the common case, a contiguous row: vectorised passes for max, exp and scale
+        // (a NaN in the row need not win the max here: exp(NaN - m) still makes the row NaN, as it must)
+#pragma omp simd reduction(max : m)
+        for (int64_t d = 0; d < D; ++d) m = std::max(m, x[d]);
 #pragma omp simd
         for (int64_t d = 0; d < D; ++d) y[d] = exp_nonpositive(x[d] - m);
         for (int64_t d = 0; d < D; ++d) total += y[d];
-    } else {
-        for (int64_t d = 0; d < D; ++d) {
-            T e = exp_nonpositive(x[d * s] - m);
-            if (!log) y[d * s] = e;
-            total += e;
-        }
+        const T scale = static_cast<T>(1.0 / total);
+#pragma omp simd
+        for (int64_t d = 0; d < D; ++d) y[d] *= scale;
+        return;
+    }
+    for (int64_t d = 0; d < D; ++d) m = std::max(m, x[d * s]);
+    if (std::isnan(m)) m = std::numeric_limits<T>::quiet_NaN();
+    for (int64_t d = 0; d < D; ++d) {
+        T e = exp_nonpositive(x[d * s] - m);
+        if (!log) y[d * s] = e;
+        total += e;
     }
     if (log) {
         T log_total = static_cast<T>(std::log(total));
@@ -144,7 +150,7 @@ void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, 
         const T c = static_cast<T>(dot);
         for (int64_t d = 0; d < D; ++d) {
             const int64_t at = base + d * inner;
-            dx[at] += log ? dy[at] - exp_nonpositive(y[at]) * c : y[at] * (dy[at] - c);
+            dx[at] = log ? dy[at] - exp_nonpositive(y[at]) * c : y[at] * (dy[at] - c);
         }
     });
 }

@@ -175,7 +175,7 @@ void softmax_forward(const T* x, T* y, int64_t outer, int64_t D, int64_t inner, 
 // i + 1 + (D - T) entries (the causal mask, aligned to the bottom-right); the rest of y is 0. No -inf is written.
 template <typename T>
 void causal_softmax_forward(const T* x, T* y, int64_t rows, int64_t T_, int64_t D);
-// dx += y * (dy - sum(dy * y))  (softmax)   or   dx += dy - exp(y) * sum(dy)  (log_softmax), along D.
+// dx = y * (dy - sum(dy * y))  (softmax)   or   dx = dy - exp(y) * sum(dy)  (log_softmax), along D.
 template <typename T>
 void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, int64_t inner, bool log);
 

@@ -29,7 +29,7 @@ void record_softmax_backward(Tensor& out, const Tensor& x, Around g, bool log, c
     if (!needs_grad(x)) return;
     set_grad_fn(out, name, {&x}, [x, g, log, y = out.detach()](const Tensor& dout) {
         Tensor d = dout.contiguous();
-        Tensor dx = zeros(x.shape(), x.dtype());
+        Tensor dx = empty(x.shape(), x.dtype());  // every element is written
         dispatch_floating(x.dtype(), "softmax", [&]<typename T>() {
             kernels::softmax_backward<T>(y.data<T>(), d.data<T>(), dx.data<T>(), g.outer, g.D, g.inner, log);
         });
