@@ -97,25 +97,36 @@ bool exclusively_owned(const std::shared_ptr<TensorImpl>& grad) {
 
 }  // namespace
 
+namespace {
+
+// slot += grad. A first gradient may keep grad's buffer when `may_share` (it will only be read) or when nothing
+// else holds it; otherwise it gets a copy. A later one adds in place when the slot's buffer is its own alone, else
+// makes a fresh sum (copy on write), so a shared buffer is never written.
+void add_to_slot(std::shared_ptr<TensorImpl>& slot, const Tensor& grad, bool may_share) {
+    if (!slot) {
+        const bool owned = grad.impl_ptr().use_count() == 1 && grad.impl().storage.use_count() == 1 &&
+                           grad.is_contiguous() && grad.offset() == 0;
+        slot = may_share || owned ? grad.impl_ptr() : grad.clone().impl_ptr();
+    } else if (exclusively_owned(slot)) {
+        add_(Tensor(slot), grad);
+    } else {
+        slot = (Tensor(slot) + grad).impl_ptr();
+    }
+}
+
+}  // namespace
+
 void accumulate_grad(const Tensor& input, const Tensor& g) {
     if (!input.requires_grad()) return;
     if (g_anomaly_mode && g_running) check_finite(g, "the gradient that the backward of " + describe(*g_running) +
                                                           " gives its input");
     Tensor grad = g.shape() == input.shape() ? g : sum_to(g, input.shape());
     TensorImpl& impl = input.impl();
-    if (!impl.grad) {
-        // An intermediate's gradient is only read, by its op's backward, so it may share g's buffer (often the
-        // consumer's own dout: no copy). A leaf's .grad (or a retained one) belongs to the user and the optimiser,
-        // who modify it in place, so it gets a buffer of its own unless g's is already exclusively ours.
-        const bool internal = !input.is_leaf() && !impl.retains_grad;
-        const bool owned = grad.impl_ptr().use_count() == 1 && grad.impl().storage.use_count() == 1 &&
-                           grad.is_contiguous() && grad.offset() == 0;
-        impl.grad = internal || owned ? grad.impl_ptr() : grad.clone().impl_ptr();
-        return;
-    }
-    // A later contribution: += in place when the buffer is ours alone, else a fresh sum (copy on write).
-    if (exclusively_owned(impl.grad)) add_(Tensor(impl.grad), grad);
-    else impl.grad = (Tensor(impl.grad) + grad).impl_ptr();
+    // A leaf's .grad belongs to the user and the optimiser, who modify it in place: it needs a buffer of its own.
+    // A non-leaf's gradient of this pass is only read, by its op's backward, so it may share g's buffer (often the
+    // consumer's own dout: no copy).
+    if (input.is_leaf()) add_to_slot(impl.grad, grad, /*may_share=*/false);
+    else add_to_slot(impl.incoming_grad, grad, /*may_share=*/true);
 }
 
 namespace {
@@ -186,16 +197,26 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     // The order holds each tensor until its turn, then lets it go: with the graph's edges cleared behind us,
     // intermediate results and their saved tensors are freed as the pass moves towards the leaves.
     std::vector<std::shared_ptr<TensorImpl>> order = topological_order(root.impl_ptr());
+    // If a backward function throws, the gradients in flight must not leak into the next pass.
+    struct ClearInFlight {
+        std::vector<std::shared_ptr<TensorImpl>>& order;
+        ~ClearInFlight() {
+            for (auto& t : order)
+                if (t) t->incoming_grad.reset();
+        }
+    } clear_in_flight{order};
     accumulate_grad(root, seed);
     for (std::shared_ptr<TensorImpl>& t : order) {
         Node& node = *t->grad_fn;
         // A tensor that got no gradient (its consumers gave none) contributes nothing further.
-        if (t->grad) {
+        if (t->incoming_grad) {
             g_running = &node;
             struct Reset { ~Reset() { g_running = nullptr; } } reset;  // also when backward throws
-            node.backward(Tensor(t->grad));
+            node.backward(Tensor(t->incoming_grad));
+            // retain_grad: keep what arrived in this pass, added to what earlier passes left in .grad
+            if (t->retains_grad) add_to_slot(t->grad, Tensor(t->incoming_grad), /*may_share=*/false);
+            t->incoming_grad.reset();
         }
-        if (!t->retains_grad) t->grad.reset();
         if (!retain_graph) {
             node.backward = nullptr;  // frees the tensors this op saved for backward
             node.inputs.clear();

@@ -90,7 +90,8 @@ Tensor pow(const Tensor& a, double p) {
     Tensor out = unary(a, "pow", [p](auto x) { return static_cast<decltype(x)>(std::pow(x, p)); });
     if (needs_grad(a))
         set_grad_fn(out, "PowBackward", {&a}, [a, p](const Tensor& dout) {
-            accumulate_grad(a, dout * pow(a, p - 1) * p);  // da += dout * p * a^(p-1)
+            if (p == 0) accumulate_grad(a, zeros_like(a));  // a^0 = 1: da += 0 (also at a = 0, where a^-1 is inf)
+            else accumulate_grad(a, dout * pow(a, p - 1) * p);  // da += dout * p * a^(p-1)
         });
     return out;
 }

@@ -26,6 +26,9 @@ double& element(const Tensor& t, int64_t i) {
 // jacobian[k][j][i] = d out[j] / d inputs[k][i], by backward() once per output element.
 std::vector<std::vector<std::vector<double>>> analytic_jacobian(const Fn& fn, const std::vector<Tensor>& inputs) {
     Tensor out = fn(inputs);
+    if (out.dtype() != DType::Float64)
+        throw std::invalid_argument("gradcheck: the function must return a float64 tensor; got " +
+                                    dtype_name(out.dtype()));
     const int64_t n_out = out.numel();
     std::vector<std::vector<std::vector<double>>> jac(inputs.size());
     for (size_t k = 0; k < inputs.size(); ++k)
@@ -85,7 +88,7 @@ std::string describe_failure(const GradcheckResult& r, const Tensor& input, cons
       << "  analytic (backward) " << r.analytic << "\n"
       << "  numeric (finite differences) " << r.numeric << "\n"
       << "  |difference| " << std::abs(r.analytic - r.numeric) << " > atol " << o.atol << " + rtol " << o.rtol
-      << " * |numeric|";
+      << " * |numeric| = " << o.atol + o.rtol * std::abs(r.numeric);
     return s.str();
 }
 

@@ -29,8 +29,8 @@ struct GradcheckOptions {
 struct GradcheckResult {
     bool passed = true;
     std::string report;          // empty when passed; otherwise says where and by how much it failed
-    int input = -1;              // the first failing input's position in the inputs list
-    int64_t input_element = -1;  // its flat (row-major) element index
+    int input = -1;              // the first input (in list order) with a wrong gradient
+    int64_t input_element = -1;  // its worst element's flat (row-major) index
     int64_t output_element = -1;
     double analytic = 0, numeric = 0;
     explicit operator bool() const { return passed; }

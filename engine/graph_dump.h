@@ -14,7 +14,8 @@
 
 namespace ag {
 
-// The ops from root back to the leaves, in the order backward visits them, with each op's output shape and inputs.
+// The ops from root back to the leaves, in the order backward visits them, with each op's output shape and the
+// inputs it sends gradients to (those that require grad; constants are not part of the graph).
 std::string print_graph(const Tensor& root);
 
 // The graph as Graphviz DOT: one node per tensor (name or op, shape, gradient summary), edges in data-flow order.

@@ -1,5 +1,6 @@
-// softmax, log_softmax and cross_entropy. Each is one fused kernel forward and backward: the backward formulas use
-// the saved output only, which is simpler and more accurate than differentiating exp, sum and div separately.
+// softmax, log_softmax and cross_entropy. Each is one fused kernel forward and backward: softmax's and log_softmax's
+// backward use their saved output only, cross_entropy's the saved log_softmax of the logits, which is simpler and
+// more accurate than differentiating exp, sum and div separately.
 #include <limits>
 #include <stdexcept>
 

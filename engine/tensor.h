@@ -33,6 +33,7 @@ struct TensorImpl {
     bool requires_grad = false;         // set on leaves by the user; true on every result of a tracked op
     bool retains_grad = false;          // keep .grad on a non-leaf after backward (see Tensor::retain_grad)
     std::shared_ptr<TensorImpl> grad;   // the accumulated gradient, same shape and dtype; null until backward
+    std::shared_ptr<TensorImpl> incoming_grad;  // a non-leaf's gradient within one backward pass, then cleared
     std::shared_ptr<Node> grad_fn;      // the op that produced this tensor; null for leaves
     std::string name;                   // optional label for printing and graph dumps
 };

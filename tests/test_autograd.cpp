@@ -168,3 +168,38 @@ TEST_CASE("autograd: gradients flow through views into the base tensor") {
     y.sum().backward();
     CHECK(a.grad().to_vector<float>() == std::vector<float>{1, 0, 11, 1, 0, 11});
 }
+
+TEST_CASE("autograd: a retained gradient is not sent down again by a later backward through a kept graph") {
+    Tensor w = tensor({1.0, -2.0}).requires_grad_();
+    Tensor m = w * 3.0;
+    m.retain_grad();
+    m.sum().backward(Tensor(), /*retain_graph=*/true);
+    (m * 2.0).sum().backward();
+    CHECK(w.grad().to_vector<float>() == std::vector<float>{9, 9});  // 3 + 6, not 3 + (1 + 2) * 3
+    CHECK(m.grad().to_vector<float>() == std::vector<float>{3, 3});  // 1 + 2 across the two passes
+
+    Tensor v = tensor({1.0}).requires_grad_();
+    Tensor r = (v * 5.0).sum();
+    r.retain_grad();
+    r.backward(Tensor(), true);
+    r.backward();
+    CHECK(v.grad().item() == 10.0);
+    CHECK(r.grad().item() == 2.0);
+}
+
+TEST_CASE("autograd: a backward that throws leaves no gradient in flight for the next pass") {
+    Tensor x = tensor({2.0}).requires_grad_();
+    Tensor h = x * 3.0;
+    Tensor bad = h.detach();
+    set_grad_fn(bad, "ThrowingBackward", {&h}, [](const Tensor&) { throw std::invalid_argument("boom"); });
+    Tensor loss = (bad + h).sum();
+    REQUIRE_THROWS_WITH(loss.backward(Tensor(), true), "boom");
+    (h * 1.0).sum().backward();
+    CHECK(x.grad().item() == 3.0);  // only this pass's gradient reached x
+}
+
+TEST_CASE("autograd: pow(a, 0) has a zero gradient, also at a = 0") {
+    Tensor a = tensor({0.0, 2.0}).requires_grad_();
+    a.pow(0.0).sum().backward();
+    CHECK(a.grad().to_vector<float>() == std::vector<float>{0, 0});
+}
