@@ -1,0 +1,254 @@
+#!/usr/bin/python3
+"""The driver of `make bench`: runs every configuration as its own process, prints tables, writes bench/RESULTS.md.
+
+    /usr/bin/python3 bench/run.py --bin build/bench/bench_step [--sizes tiny,small] [--out bench/RESULTS.md]
+
+It builds nothing (the Makefile builds bench_step first). Each configuration (a size and a thread count, on our side
+and, when Debian's python3-torch imports, on PyTorch's) is a fresh process, so its peak RSS is that configuration's
+alone. Then: OpenBLAS sgemm's GFLOP/s on this machine (the peak a step is measured against) and the per-op overhead.
+Timings are by wall clock on a machine that may be shared: the CPU time other processes took meanwhile is recorded.
+Exits with status 1 if a first-step loss disagrees with PyTorch's (the comparison is then meaningless).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+PYTHON = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+THREADS = (1, 2)
+LOSS_RTOL = 1e-5
+
+# name: (B, T, C, head_size, V) and how long to time it. Each step is timed alone; a run warms up for warmup_seconds
+# (at least warmup_steps steps, the first of which gives the loss), then measures for `seconds`, at least min_steps
+# and at most max_steps steps. The large size takes ~0.5 s a step, so it gets a few steps only.
+SIZES = {
+    "tiny": ((4, 8, 32, 16, 16), dict(warmup_seconds=0.3, warmup_steps=2, seconds=2, min_steps=5, max_steps=5000)),
+    "small": ((32, 64, 128, 32, 64), dict(warmup_seconds=0.3, warmup_steps=2, seconds=2, min_steps=5, max_steps=500)),
+    "medium": ((16, 256, 384, 64, 65), dict(warmup_seconds=0.3, warmup_steps=2, seconds=3, min_steps=5, max_steps=100)),
+    "large": ((8, 1024, 512, 64, 65), dict(warmup_seconds=0, warmup_steps=2, seconds=3, min_steps=3, max_steps=8)),
+}
+SGEMM_SIZES = (1024, 2048)
+# Sizes where our Head is asked for its fused causal attention (head.flash = true: the same function, computed
+# without the (T, T) weights and over their lower triangle only); PyTorch runs the notebook's composition everywhere.
+FLASH_SIZES = ("medium", "large")
+
+
+def run_json(cmd):
+    """Runs one configuration and returns its JSON line; stops the whole bench if it fails."""
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed ({done.returncode}):\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def flags(d):
+    return [f"--{k.replace('_', '-')}={v}" for k, v in d.items()]
+
+
+def torch_version():
+    """The version of Debian's torch, or None when `import torch` fails."""
+    done = subprocess.run([PYTHON, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def machine():
+    """lscpu's model name and core count, the OpenBLAS and compiler versions."""
+    info = {}
+    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+        key, _, value = line.partition(":")
+        info[key.strip()] = value.strip()
+    cores = int(info.get("Core(s) per socket", "0") or 0) * int(info.get("Socket(s)", "1") or 1)
+
+    def version(cmd):
+        try:
+            return (subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines() or [""])[0].strip()
+        except OSError:
+            return "?"
+
+    commit = version(["git", "-C", HERE, "rev-parse", "--short", "HEAD"])
+    if version(["git", "-C", HERE, "status", "--porcelain", "--", "../engine", "../layers"]) not in ("", "?"):
+        commit += " with uncommitted changes in engine/ or layers/"
+    return {"model": info.get("Model name", platform.processor()), "cores": cores, "cpus": os.cpu_count(),
+            "commit": commit,
+            "openblas": version(["pkg-config", "--modversion", "openblas"]), "cxx": version(["g++", "--version"])}
+
+
+def cpu_seconds():
+    """(CPU seconds the whole machine spent busy, CPU seconds this driver and its finished children used)."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+    t = os.times()
+    return busy / os.sysconf("SC_CLK_TCK"), t.user + t.system + t.children_user + t.children_system
+
+
+def progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def measure(args, has_torch):
+    """Every process of the bench, in order; returns the collected JSON lines."""
+    out = {"sgemm": {}, "ours": {}, "torch": {}, "perop": {}}
+    for n in SGEMM_SIZES:
+        for t in THREADS:
+            r = run_json([args.bin, "--mode=sgemm", f"--n={n}", f"--threads={t}", "--seconds=1.5", "--min-steps=5"])
+            out["sgemm"][n, t] = r
+            progress(f"sgemm {n}x{n}, {t} thread(s): {r['gflops']:.1f} GFLOP/s")
+    for name in args.sizes:
+        (B, T, C, hs, V), timing = SIZES[name]
+        shape = dict(name=name, B=B, T=T, C=C, head_size=hs, V=V, seed=args.seed)
+        for t in THREADS:
+            common = ["--mode=step", f"--threads={t}"] + flags(shape) + flags(timing)
+            ours = common + (["--flash"] if name in FLASH_SIZES else [])
+            out["ours"][name, t] = r = run_json([args.bin] + ours)
+            line = f"{name:6s} {t} thread(s): ours {r['median_ms']:.3f} ms"
+            if has_torch:
+                out["torch"][name, t] = p = run_json([PYTHON, os.path.join(HERE, "bench_torch.py")] + common)
+                line += f", torch {p['median_ms']:.3f} ms"
+            progress(line)
+    perop = ["--mode=perop", "--threads=1", "--seconds=1.5", "--warmup-seconds=0.3"]
+    out["perop"]["ours"] = run_json([args.bin] + perop)
+    if has_torch:
+        out["perop"]["torch"] = run_json([PYTHON, os.path.join(HERE, "bench_torch.py")] + perop)
+    return out
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
+def ms(r):
+    return f"{r['median_ms']:.3f} [{r['p10_ms']:.3f}, {r['p90_ms']:.3f}]"
+
+
+def sgemm_section(res):
+    """The sgemm table, and the peak per thread count (the better of the two sizes) a step is compared with."""
+    peak = {t: max(res["sgemm"][n, t]["gflops"] for n in SGEMM_SIZES) for t in THREADS}
+    rows = [[f"{n} x {n}"] + [f"{res['sgemm'][n, t]['gflops']:.1f}" for t in THREADS] for n in SGEMM_SIZES]
+    return ["### OpenBLAS sgemm (GFLOP/s, median of >= 5 products; the peak is the better of the two sizes)",
+            table(["product"] + [f"{t} thread(s)" for t in THREADS], rows)], peak
+
+
+def rss(r):
+    return f"{r['peak_rss_mb']:.0f} (+{r['peak_rss_mb'] - r['base_rss_mb']:.0f})"
+
+
+def step_sections(res, sizes, peak, has_torch):
+    """The time, throughput/memory and loss tables of the training step, and whether every loss agreed."""
+    time_rows, rate_rows, loss_rows, all_pass = [], [], [], True
+    for name in sizes:
+        best_torch = min(res["torch"][name, t]["median_ms"] for t in THREADS) if has_torch else None
+        for t in THREADS:
+            o, p = res["ours"][name, t], res["torch"].get((name, t))
+            time_rows.append([name, t, o["steps"], ms(o)])
+            rate_rows.append([name, t, f"{o['gflop']:.4g}", f"{o['gflops']:.2f}", f"{100 * o['gflops'] / peak[t]:.1f}%"])
+            if not p:
+                rate_rows[-1].append(rss(o))
+                continue
+            time_rows[-1] += [p["steps"], ms(p), f"{o['median_ms'] / p['median_ms']:.3g}",
+                              f"{o['median_ms'] / best_torch:.3g}"]
+            rate_rows[-1] += [f"{p['gflops']:.2f}", f"{100 * p['gflops'] / peak[t]:.1f}%", rss(o), rss(p)]
+            rel = abs(o["loss0"] - p["loss0"]) / abs(p["loss0"])
+            ok = rel <= LOSS_RTOL  # False for NaN too
+            all_pass &= ok
+            loss_rows.append([name, t, f"{o['loss0']:.9g}", f"{p['loss0']:.9g}", f"{rel:.1e}", "PASS" if ok else "FAIL"])
+
+    time_head = ["size", "threads", "steps", "ours ms: median [p10, p90]"]
+    rate_head = ["size", "threads", "GFLOP/step", "ours GFLOP/s", "ours % of sgemm peak"]
+    if has_torch:
+        time_head += ["steps", "torch ms: median [p10, p90]", "ours / torch", "ours / torch's best of 1, 2 threads"]
+        rate_head += ["torch GFLOP/s", "torch % of sgemm peak", "ours peak RSS MB (+step)", "torch peak RSS MB (+step)"]
+    else:
+        rate_head += ["ours peak RSS MB (+step)"]
+    parts = ["### One training step (ms per step; ratio > 1 means we are slower)", table(time_head, time_rows),
+             "### Throughput and memory (GFLOP/s at the median time; peak RSS of the whole process, "
+             "and in parentheses its growth over the RSS after setup, before the first step)",
+             table(rate_head, rate_rows)]
+    if has_torch:
+        parts += [f"### First-step loss, same seed (relative tolerance {LOSS_RTOL:g})",
+                  table(["size", "threads", "ours", "torch", "relative difference", ""], loss_rows)]
+    return parts, all_pass
+
+
+def perop_section(res):
+    po, pt = res["perop"]["ours"], res["perop"].get("torch")
+    row = ["`c = a * b; c.backward(ones)`, (4, 8) float32, 1 thread", f"{po['median_ns']:.0f}"]
+    if pt:
+        row += [f"{pt['median_ns']:.0f}", f"{po['median_ns'] / pt['median_ns']:.3g}"]
+    return ["### Per-op overhead (ns per forward + backward, median over batches of 1000)",
+            table(["loop", "ours ns"] + (["torch ns", "ours / torch"] if pt else []), [row])]
+
+
+def report(res, sizes, has_torch):
+    """The markdown tables, and whether every first-step loss agreed."""
+    sgemm, peak = sgemm_section(res)
+    steps, all_pass = step_sections(res, sizes, peak, has_torch)
+    return "\n\n".join(sgemm + steps + perop_section(res)), all_pass
+
+
+def results_header(version, elapsed, others):
+    """The top of RESULTS.md: what was measured, when, on what, and how much CPU other processes took meanwhile."""
+    m = machine()
+    header = "\n".join([
+        "# attograd benchmark results",
+        "",
+        "Written by `make bench` (bench/run.py). One training step = zero_grad, forward of the notebook's causal Head",
+        "(bias-free key/query/value, scaled, causal softmax, @ v) and a Linear(head_size, V) readout, cross-entropy",
+        "over all B*T positions with random targets, backward, AdamW update. Each configuration ran in its own process.",
+        "FLOPs per step = 3 * F with F = 2*B*T*C*hs*3 + 2*2*B*T*T*hs + 2*B*T*hs*V (forward matmuls, backward counted",
+        "as 2F, full T x T products: no credit for causal skipping).",
+        f"Our Head uses its fused causal attention (head.flash) at: {', '.join(FLASH_SIZES)}; the same function as the",
+        "composition PyTorch runs (checked by the first-step loss below).",
+        "",
+        f"- date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}",
+        f"- attograd: commit {m['commit']}",
+        f"- machine: {m['model']}, {m['cores']} cores ({m['cpus']} CPUs online)",
+        f"- PyTorch: {version or 'not available'}; OpenBLAS {m['openblas']}; {m['cxx']}",
+        f"- bench runtime: {elapsed:.0f} s; CPU time used meanwhile by other processes: {others:.0%} of the machine",
+    ])
+    if others > 0.05:
+        header += ("\n\n**The machine was busy**: other processes took CPU time from these runs, and the 2-thread"
+                   " runs suffer most (a thread waiting at a barrier for a descheduled partner). Rerun when it is idle.")
+    return header
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bin", required=True, help="the built bench_step")
+    ap.add_argument("--sizes", default=",".join(SIZES), help="comma-separated subset of " + ", ".join(SIZES))
+    ap.add_argument("--seed", type=int, default=1337)
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    args = ap.parse_args()
+    args.sizes = [s for s in args.sizes.split(",") if s]
+    if unknown := [s for s in args.sizes if s not in SIZES]:
+        sys.exit(f"bench: unknown size(s) {unknown}; choose from {list(SIZES)}")
+    if not os.access(args.bin, os.X_OK):
+        sys.exit(f"bench: {args.bin} is not built; run `make bench`")
+
+    start, (busy0, ours0) = time.time(), cpu_seconds()
+    version = torch_version()
+    if version is None:
+        progress("PyTorch is not available (`/usr/bin/python3 -c 'import torch'` fails): our figures alone.")
+    else:
+        progress(f"PyTorch {version} found: timing both sides.")
+    res = measure(args, version is not None)
+    tables, all_pass = report(res, args.sizes, version is not None)
+    elapsed, (busy1, ours1) = time.time() - start, cpu_seconds()
+    others = max(0.0, (busy1 - busy0) - (ours1 - ours0)) / (elapsed * os.cpu_count())
+    text = results_header(version, elapsed, others) + "\n\n" + tables + "\n"
+    print("\n" + text)
+    with open(args.out, "w") as f:
+        f.write(text)
+    progress(f"wrote {args.out}")
+    if not all_pass:
+        sys.exit("bench: a first-step loss disagrees with PyTorch's (FAIL above)")
+
+
+if __name__ == "__main__":
+    main()
