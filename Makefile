@@ -33,7 +33,7 @@ DEPS_OK   := $(BUILD)/.deps-ok
 
 PREFIX    ?= /usr/local
 
-.PHONY: all run xbow test examples bench fuzz install uninstall deps clean help
+.PHONY: all run xbow graph gradcheck-report test examples bench fuzz install uninstall deps clean help
 
 # Build the library, the examples and the test runner.
 all: $(LIB) $(EXAMPLES) $(BUILD)/tests/run_tests
@@ -45,6 +45,14 @@ run: $(BUILD)/examples/train
 # Build and run the notebooks' averaging trick.
 xbow: $(BUILD)/examples/xbow
 	$(BUILD)/examples/xbow
+
+# Print a Head's autograd graph and draw it: head_graph.dot, and head_graph.svg when Graphviz is installed.
+graph: $(BUILD)/examples/graph
+	$(BUILD)/examples/graph
+
+# Show gradcheck's report on ops with a deliberately wrong backward, and how to read it (docs/06-gradcheck.md).
+gradcheck-report: $(BUILD)/examples/gradcheck_report
+	$(BUILD)/examples/gradcheck_report
 
 # Build and run the whole test suite; the last line reads "N passed, M failed".
 test: $(BUILD)/tests/run_tests
@@ -94,7 +102,7 @@ clean:
 
 # List the targets.
 help:
-	@grep -B1 -E '^[a-z]+:' Makefile | grep -E '^#' | sed 's/^# //'
+	@grep -B1 -E '^[a-z-]+:' Makefile | grep -E '^#' | sed 's/^# //'
 
 $(BUILD)/%.o: %.cpp | $(DEPS_OK)
 	@mkdir -p $(@D)

@@ -27,13 +27,14 @@ Tensor Head::forward(const Tensor& x) {
         throw std::invalid_argument("Head: input must be (B, T, C); got shape " + shape_str(x.shape()));
     const int64_t T = x.size(1);
     const double scale = std::pow(static_cast<double>(head_size), -0.5);
-    Tensor k = key(x);                                         // (B, T, hs)
-    Tensor q = query(x);                                       // (B, T, hs)
+    // The names show in print_graph and to_dot.
+    Tensor k = key(x).set_name("k");                           // (B, T, hs)
+    Tensor q = query(x).set_name("q");                         // (B, T, hs)
     if (causal && flash) {
         last_q_ = q.detach();
         last_k_ = k.detach();
         attention_ = Tensor();
-        return causal_attention(q, k, value(x), scale);       // (B, T, hs)
+        return causal_attention(q, k, value(x).set_name("v"), scale).set_name("out");  // (B, T, hs)
     }
     Tensor wei = matmul(q, k.transpose(-2, -1)) * scale;      // (B, T, T)
     if (!causal) {
@@ -44,10 +45,11 @@ Tensor Head::forward(const Tensor& x) {
         Tensor tril = ag::tril(ones({T, T}, x.dtype()));
         wei = softmax(wei.masked_fill(tril == 0, -std::numeric_limits<double>::infinity()), -1);
     }
+    wei.set_name("wei");
     attention_ = wei.detach();
     last_q_ = last_k_ = Tensor();
-    Tensor v = value(x);                                       // (B, T, hs)
-    return matmul(wei, v);                                     // (B, T, hs)
+    Tensor v = value(x).set_name("v");                         // (B, T, hs)
+    return matmul(wei, v).set_name("out");                     // (B, T, hs)
 }
 
 const Tensor& Head::attention() const {

@@ -1,23 +1,17 @@
 #include "layers/safetensors.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
-#include <functional>
 #include <limits>
 #include <optional>
 #include <set>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+
+#include "layers/atomic_file.h"
 
 namespace ag {
 
@@ -93,47 +87,6 @@ std::string make_header(const NamedTensors& tensors, const std::map<std::string,
     return text;
 }
 
-std::string errno_text(int err) { return err ? std::strerror(err) : "unknown error"; }
-
-// Makes a completed rename durable. Best effort: the new file is already in place, so a failure is not reported.
-void sync_directory(const std::string& path) {
-    std::filesystem::path dir = std::filesystem::path(path).parent_path();
-    int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
-}
-
-// Runs `write` on a temporary file beside `path`, forces it to disk, then renames it over `path`: a crash or an
-// error at any point leaves `path` as it was. On failure the temporary file is removed and the error thrown.
-void write_atomically(const std::string& path, const std::function<bool(std::FILE*)>& write) {
-    static std::atomic<int> counter{0};  // two threads of one process saving to one path get different names
-    const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f)
-        throw std::runtime_error("save_safetensors: cannot create '" + tmp + "': " + errno_text(errno) +
-                                 " (file '" + path + "')");
-    bool ok = false;
-    int err = 0;
-    try {
-        errno = 0;
-        ok = write(f) && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-        err = errno;
-    } catch (...) {
-        std::fclose(f);
-        std::remove(tmp.c_str());
-        throw;
-    }
-    if (std::fclose(f) != 0 && ok) {  // the last buffered bytes can fail here
-        ok = false;
-        err = errno;
-    }
-    if (ok && std::rename(tmp.c_str(), path.c_str()) == 0) return sync_directory(path);
-    if (ok) err = errno;  // the rename failed, e.g. `path` is a directory
-    std::remove(tmp.c_str());
-    throw std::runtime_error("save_safetensors: cannot write '" + path + "': " + errno_text(err));
-}
-
 }  // namespace
 
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
@@ -143,7 +96,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
     for (const auto& [name, t] : tensors) dense.emplace_back(name, t.detach().contiguous());
     const std::string header = make_header(dense, metadata);
     const uint64_t header_length = header.size();
-    write_atomically(path, [&](std::FILE* f) {
+    write_file_atomically(path, [&](std::FILE* f) {
         if (std::fwrite(&header_length, 8, 1, f) != 1) return false;
         if (std::fwrite(header.data(), 1, header.size(), f) != header.size()) return false;
         for (const auto& named : dense) {
@@ -151,7 +104,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
             if (std::fwrite(bytes_of(named.second), 1, n, f) != n) return false;
         }
         return true;
-    });
+    }, "save_safetensors");
 }
 
 // ---- reading ---------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(g++ make pkg-config libopenblas-openmp-dev catch2 nlohmann-json3-dev libcli11-dev
-          clang libclang-rt-14-dev libomp-dev)
+          clang libclang-rt-14-dev libomp-dev graphviz)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/engine.h"
+#include "layers/attention.h"
 
 using namespace ag;
 
@@ -31,4 +32,20 @@ TEST_CASE("to_dot: one node per tensor, edges from inputs to results, gradients 
     CHECK(dot.find("t1 -> t0;") != std::string::npos);
     CHECK(dot.find("grad norm 4.243, max |g| 3") != std::string::npos);  // da = [3, 3]
     CHECK(dot.back() == '\n');
+}
+
+TEST_CASE("print_graph: a Head names its q, k, v, weights and output in every mode") {
+    manual_seed(0);
+    Tensor x = randn({2, 4, 8});
+    Head head(8, 4);
+    // notebook spelling, fused causal softmax, flash attention: the same names wherever the tensor exists
+    for (int mode = 0; mode < 3; ++mode) {
+        head.fused = mode != 0;
+        head.flash = mode == 2;
+        std::string text = print_graph(head(x).sum());
+        INFO("mode " << mode << "\n" << text);
+        for (const char* name : {"'q'", "'k'", "'v'", "'out'", "'query.weight'", "'key.weight'", "'value.weight'"})
+            CHECK(text.find(name) != std::string::npos);
+        CHECK((text.find("'wei'") != std::string::npos) == (mode != 2));  // flash never builds the weights
+    }
 }

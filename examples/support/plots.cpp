@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <stdexcept>
+
+#include "layers/atomic_file.h"
 
 namespace trainer {
 
@@ -141,10 +142,7 @@ std::string svg_line_plot(const std::vector<double>& ys, const std::string& titl
 }
 
 void write_text_file(const std::string& path, const std::string& text) {
-    std::ofstream file(path, std::ios::binary);
-    file << text;
-    file.close();
-    if (!file) throw std::runtime_error("cannot write " + path);
+    ag::write_text_file_atomically(path, text, "write_text_file");
 }
 
 }  // namespace trainer

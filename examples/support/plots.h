@@ -23,7 +23,8 @@ std::string svg_heatmap(const Matrix& weights, const std::vector<std::string>& r
 std::string svg_line_plot(const std::vector<double>& ys, const std::string& title, const std::string& x_label,
                           const std::string& y_label);
 
-// Writes text to path, replacing the file; throws std::runtime_error naming the path if it cannot.
+// Writes text to path, replacing the file atomically (never half-written); throws std::runtime_error naming the
+// path if it cannot.
 void write_text_file(const std::string& path, const std::string& text);
 
 }  // namespace trainer
