@@ -95,10 +95,6 @@ bool exclusively_owned(const std::shared_ptr<TensorImpl>& grad) {
     return grad.use_count() == 1 && grad->storage.use_count() == 1 && Tensor(grad).is_contiguous();
 }
 
-}  // namespace
-
-namespace {
-
 // slot += grad. A first gradient may keep grad's buffer when `may_share` (it will only be read) or when nothing
 // else holds it; otherwise it gets a copy. A later one adds in place when the slot's buffer is its own alone, else
 // makes a fresh sum (copy on write), so a shared buffer is never written.
@@ -127,6 +123,17 @@ void accumulate_grad(const Tensor& input, const Tensor& g) {
     // consumer's own dout: no copy).
     if (input.is_leaf()) add_to_slot(impl.grad, grad, /*may_share=*/false);
     else add_to_slot(impl.incoming_grad, grad, /*may_share=*/true);
+}
+
+void accumulate_grad_into(const Tensor& input, const Tensor& g, const std::function<Tensor(const Tensor&)>& region) {
+    if (!input.requires_grad()) return;
+    if (g_anomaly_mode && g_running) check_finite(g, "the gradient that the backward of " + describe(*g_running) +
+                                                          " gives its input");
+    TensorImpl& impl = input.impl();
+    std::shared_ptr<TensorImpl>& slot = input.is_leaf() ? impl.grad : impl.incoming_grad;
+    if (!slot) slot = zeros(input.shape(), g.dtype()).impl_ptr();
+    else if (!exclusively_owned(slot)) slot = Tensor(slot).clone().impl_ptr();  // copy on write
+    add_(region(Tensor(slot)), g);
 }
 
 namespace {

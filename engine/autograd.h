@@ -76,6 +76,10 @@ void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>
 // of the op rather than input's own shape, it is first summed back to input's shape (sum_to). No-op when the
 // input does not require grad.
 void accumulate_grad(const Tensor& input, const Tensor& g);
+// input.grad[region] += g, for the backward of a view that covers part of its input (a slice, a select):
+// region(full) returns the part of a gradient of input's shape that g belongs to. Adds into that part of the
+// gradient buffer directly, instead of building a zero tensor of input's shape around g and adding all of it.
+void accumulate_grad_into(const Tensor& input, const Tensor& g, const std::function<Tensor(const Tensor&)>& region);
 
 // Runs reverse-mode differentiation from `root` (Tensor::backward calls this).
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph);

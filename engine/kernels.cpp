@@ -90,16 +90,21 @@ template <typename T>
 static void softmax_slice(const T* x, T* y, int64_t D, int64_t s, bool log) {
     T m = -std::numeric_limits<T>::infinity();
     double total = 0;
-    if (s == 1 && !log) {  // the common case, a contiguous row: vectorised passes for max, exp and scale
+    if (s == 1) {  // the common case, a contiguous row: vectorised passes for max, exp and scale
         // (a NaN in the row need not win the max here: exp(NaN - m) still makes the row NaN, as it must)
-#pragma omp simd reduction(max : m)
-        for (int64_t d = 0; d < D; ++d) m = std::max(m, x[d]);
+        m = row_max(x, D);
 #pragma omp simd
         for (int64_t d = 0; d < D; ++d) y[d] = exp_nonpositive(x[d] - m);
-        for (int64_t d = 0; d < D; ++d) total += y[d];
-        const T scale = static_cast<T>(1.0 / total);
+        total = row_sum(y, D);
+        if (log) {
+            const T log_total = static_cast<T>(std::log(total));
 #pragma omp simd
-        for (int64_t d = 0; d < D; ++d) y[d] *= scale;
+            for (int64_t d = 0; d < D; ++d) y[d] = x[d] - m - log_total;
+        } else {
+            const T scale = static_cast<T>(1.0 / total);
+#pragma omp simd
+            for (int64_t d = 0; d < D; ++d) y[d] *= scale;
+        }
         return;
     }
     for (int64_t d = 0; d < D; ++d) m = std::max(m, x[d * s]);
@@ -155,6 +160,17 @@ void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, 
     });
 }
 
+template <typename T>
+void cross_entropy_backward(const T* logp, const int64_t* target, T scale, T* dx, int64_t N, int64_t C) {
+    parallel_for(N, N * C >= kParallelGrain, [&](int64_t n) {
+        const T* lp = logp + n * C;
+        T* d = dx + n * C;
+#pragma omp simd
+        for (int64_t c = 0; c < C; ++c) d[c] = exp_nonpositive(lp[c]) * scale;  // softmax = exp(log_softmax)
+        d[target[n]] -= scale;
+    });
+}
+
 // ---- BLAS ------------------------------------------------------------------------------------------------------------
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
@@ -179,5 +195,7 @@ template void causal_softmax_forward<float>(const float*, float*, int64_t, int64
 template void causal_softmax_forward<double>(const double*, double*, int64_t, int64_t, int64_t);
 template void softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, int64_t, bool);
 template void softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t, int64_t, bool);
+template void cross_entropy_backward<float>(const float*, const int64_t*, float, float*, int64_t, int64_t);
+template void cross_entropy_backward<double>(const double*, const int64_t*, double, double*, int64_t, int64_t);
 
 }  // namespace ag::kernels

@@ -5,10 +5,12 @@
 // most loops become one flat, vectorisable row. Rows are spread over OpenMP threads when there is enough work;
 // each thread owns the output elements it writes, so results do not depend on the thread count.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "engine/tensor.h"
 
@@ -61,6 +63,31 @@ inline float exp_nonpositive(float x) {
     return x != x ? x : y;
 }
 inline double exp_nonpositive(double x) { return std::exp(x); }  // float64 keeps libm's exp: gradchecks run there
+
+// The largest of x[0..D), -inf for D = 0. Eight running maxima let the loop vectorise (vmaxps); a NaN may be
+// skipped, which is fine for softmax: exp(NaN - m) still makes the row NaN.
+template <typename T>
+T row_max(const T* x, int64_t D) {
+    constexpr int kLanes = 8;
+    T lanes[kLanes];
+    std::fill(lanes, lanes + kLanes, -std::numeric_limits<T>::infinity());
+    int64_t d = 0;
+    for (; d + kLanes <= D; d += kLanes)
+        for (int j = 0; j < kLanes; ++j) lanes[j] = x[d + j] > lanes[j] ? x[d + j] : lanes[j];
+    T m = -std::numeric_limits<T>::infinity();
+    for (; d < D; ++d) m = x[d] > m ? x[d] : m;
+    for (int j = 0; j < kLanes; ++j) m = lanes[j] > m ? lanes[j] : m;
+    return m;
+}
+
+// sum of x[0..D) in double, vectorised in a fixed order of lanes (deterministic for a given D).
+template <typename T>
+double row_sum(const T* x, int64_t D) {
+    double total = 0;
+#pragma omp simd reduction(+ : total)
+    for (int64_t d = 0; d < D; ++d) total += x[d];
+    return total;
+}
 
 // ---- element-wise loops ------------------------------------------------------------------------------------------
 
@@ -178,6 +205,9 @@ void causal_softmax_forward(const T* x, T* y, int64_t rows, int64_t T_, int64_t 
 // dx = y * (dy - sum(dy * y))  (softmax)   or   dx = dy - exp(y) * sum(dy)  (log_softmax), along D.
 template <typename T>
 void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, int64_t inner, bool log);
+// Cross-entropy's gradient from the saved log-probabilities logp (N, C):  dx = scale * (exp(logp) - onehot(target)).
+template <typename T>
+void cross_entropy_backward(const T* logp, const int64_t* target, T scale, T* dx, int64_t N, int64_t C);
 
 // ---- fused causal attention (kernels_attention.cpp) -------------------------------------------------------------------
 

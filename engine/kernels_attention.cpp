@@ -30,13 +30,12 @@ constexpr int64_t kBlock = 64;  // query rows per block: S and dP of one block a
 // S[r, :] -> P[r, :] in place over the first `visible` entries, zeros after; returns the row's log-sum-exp.
 template <typename T>
 T softmax_row(T* s, int64_t visible, int64_t width) {
-    T m = -std::numeric_limits<T>::infinity();
-    for (int64_t j = 0; j < visible; ++j) m = std::max(m, s[j]);
-    double total = 0;
+    const T m = row_max(s, visible);
 #pragma omp simd
     for (int64_t j = 0; j < visible; ++j) s[j] = exp_nonpositive(s[j] - m);
-    for (int64_t j = 0; j < visible; ++j) total += s[j];
+    const double total = row_sum(s, visible);
     const T inv = static_cast<T>(1.0 / total);
+#pragma omp simd
     for (int64_t j = 0; j < visible; ++j) s[j] *= inv;
     std::fill(s + visible, s + width, T(0));
     return m + static_cast<T>(std::log(total));

@@ -79,8 +79,9 @@ Tensor product(Tensor a, Tensor b) {
     }
     Shape out_shape = batch;
     out_shape.insert(out_shape.end(), {M, N});
-    Tensor out = zeros(out_shape, a.dtype());
-    if (out.numel() == 0 || K == 0) return out;
+    if (K == 0) return zeros(out_shape, a.dtype());  // a sum of no products
+    Tensor out = empty(out_shape, a.dtype());         // gemm (beta = 0) writes every element
+    if (out.numel() == 0) return out;
     if (!layout_of(a).ok) a = a.contiguous();
     if (!layout_of(b).ok) b = b.contiguous();
     dispatch_floating(a.dtype(), "matmul", [&]<typename T>() { batched_gemm<T>(a, b, out); });

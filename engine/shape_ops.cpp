@@ -153,13 +153,12 @@ Tensor Tensor::select(int64_t dim, int64_t i) const {
     Shape shape_out = shape(), strides_out = strides();
     shape_out.erase(shape_out.begin() + dim);
     strides_out.erase(strides_out.begin() + dim);
-    Shape from = shape();
-    return record_view(make_view(*this, shape_out, strides_out, offset() + i * strides()[dim]), *this, "SelectBackward",
-                       [from, dim, i](const Tensor& dout) {  // da[.., i, ..] += dout
-                           Tensor da = zeros(from, dout.dtype());
-                           da.select(dim, i).copy_(dout);
-                           return da;
-                       });
+    Tensor out = make_view(*this, shape_out, strides_out, offset() + i * strides()[dim]);
+    if (needs_grad(*this))
+        set_grad_fn(out, "SelectBackward", {this}, [a = *this, dim, i](const Tensor& dout) {  // da[.., i, ..] += dout
+            accumulate_grad_into(a, dout, [dim, i](const Tensor& da) { return da.select(dim, i); });
+        });
+    return out;
 }
 
 Tensor Tensor::slice(int64_t dim, int64_t start, int64_t stop, int64_t step) const {
@@ -174,13 +173,13 @@ Tensor Tensor::slice(int64_t dim, int64_t start, int64_t stop, int64_t step) con
     Shape shape_out = shape(), strides_out = strides();
     shape_out[dim] = (stop - start + step - 1) / step;
     strides_out[dim] *= step;
-    Shape from = shape();
-    return record_view(make_view(*this, shape_out, strides_out, offset() + start * strides()[dim]), *this,
-                       "SliceBackward", [from, dim, start, stop, step](const Tensor& dout) {  // da[start:stop:step] += dout
-                           Tensor da = zeros(from, dout.dtype());
-                           da.slice(dim, start, stop, step).copy_(dout);
-                           return da;
-                       });
+    Tensor out = make_view(*this, shape_out, strides_out, offset() + start * strides()[dim]);
+    if (needs_grad(*this))
+        set_grad_fn(out, "SliceBackward", {this}, [a = *this, dim, start, stop, step](const Tensor& dout) {
+            // da[start:stop:step] += dout
+            accumulate_grad_into(a, dout, [=](const Tensor& da) { return da.slice(dim, start, stop, step); });
+        });
+    return out;
 }
 
 }  // namespace ag

@@ -104,13 +104,10 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
         set_grad_fn(out, "CrossEntropyBackward", {&logits}, [logits, t, logp](const Tensor& dout) {
             // dlogits = dout * (softmax(logits) - onehot(target)) / N
             const int64_t N = logp.size(0), C = logp.size(1);
-            const int64_t* target = t.data<int64_t>();
-            Tensor dx = exp(logp);
+            Tensor dx = empty(logp.shape(), logp.dtype());  // every element is written
             dispatch_floating(logp.dtype(), "cross_entropy", [&]<typename T>() {
-                T* p = dx.data<T>();
                 const T scale = static_cast<T>(dout.item() / static_cast<double>(N));
-                for (int64_t n = 0; n < N; ++n) p[n * C + target[n]] -= T(1);
-                for (int64_t i = 0; i < N * C; ++i) p[i] *= scale;
+                kernels::cross_entropy_backward<T>(logp.data<T>(), t.data<int64_t>(), scale, dx.data<T>(), N, C);
             });
             accumulate_grad(logits, dx);
         });

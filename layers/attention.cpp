@@ -23,18 +23,34 @@ Head::Head(int64_t C, int64_t head_size, bool causal)
 }
 
 Tensor Head::forward(const Tensor& x) {
-    if (x.dim() != 3)
-        throw std::invalid_argument("Head: input must be (B, T, C); got shape " + shape_str(x.shape()));
-    const int64_t T = x.size(1);
-    const double scale = std::pow(static_cast<double>(head_size), -0.5);
+    if (x.dim() != 3 || x.size(2) != key.in_features)
+        throw std::invalid_argument("Head: input must be (B, T, C) with C = " + std::to_string(key.in_features) +
+                                    "; got shape " + shape_str(x.shape()));
+    const int64_t T = x.size(1), hs = head_size;
+    const double scale = std::pow(static_cast<double>(hs), -0.5);
     // The names show in print_graph and to_dot.
-    Tensor k = key(x).set_name("k");                           // (B, T, hs)
-    Tensor q = query(x).set_name("q");                         // (B, T, hs)
+    Tensor k, q, v;
+    if (fused) {
+        // The three projections as one product, x @ [Wk; Wq; Wv]^T (B, T, 3 hs): one large gemm instead of three
+        // narrow ones, forward and backward. k, q and v are views of its columns; their gradients add into them.
+        Tensor w_kqv = cat({key.weight, query.weight, value.weight}, 0).set_name("w_kqv");  // (3 hs, C)
+        Tensor kqv = matmul(x, w_kqv.transpose(0, 1)).set_name("kqv");                        // (B, T, 3 hs)
+        k = kqv.slice(-1, 0, hs);
+        q = kqv.slice(-1, hs, 2 * hs);
+        v = kqv.slice(-1, 2 * hs, 3 * hs);
+    } else {
+        k = key(x);                                            // (B, T, hs)
+        q = query(x);                                          // (B, T, hs)
+        v = value(x);                                          // (B, T, hs)
+    }
+    k.set_name("k");
+    q.set_name("q");
+    v.set_name("v");
     if (causal && flash) {
         last_q_ = q.detach();
         last_k_ = k.detach();
         attention_ = Tensor();
-        return causal_attention(q, k, value(x).set_name("v"), scale).set_name("out");  // (B, T, hs)
+        return causal_attention(q, k, v, scale).set_name("out");  // (B, T, hs)
     }
     Tensor wei = matmul(q, k.transpose(-2, -1)) * scale;      // (B, T, T)
     if (!causal) {
@@ -48,7 +64,6 @@ Tensor Head::forward(const Tensor& x) {
     wei.set_name("wei");
     attention_ = wei.detach();
     last_q_ = last_k_ = Tensor();
-    Tensor v = value(x).set_name("v");                         // (B, T, hs)
     return matmul(wei, v).set_name("out");                     // (B, T, hs)
 }
 

@@ -39,8 +39,9 @@ public:
 
     int64_t head_size;
     bool causal;
-    // true: the fused causal softmax; false: masked_fill(tril == 0, -inf) then softmax, as the notebook spells it.
-    // Both give the same values and gradients.
+    // true: key, query and value as one product x @ [Wk; Wq; Wv]^T, and the fused causal softmax; false: three
+    // Linear calls, then masked_fill(tril == 0, -inf) and softmax, as the notebook spells it. Both give the same
+    // values and gradients (to float rounding) and the same parameters.
     bool fused = true;
     // true (causal heads only): one fused op for scores, mask, softmax and @ v that never materialises the (T, T)
     // weights and computes only their lower triangle (ag::causal_attention). Faster and leaner at large T.

@@ -203,3 +203,13 @@ TEST_CASE("autograd: pow(a, 0) has a zero gradient, also at a = 0") {
     a.pow(0.0).sum().backward();
     CHECK(a.grad().to_vector<float>() == std::vector<float>{0, 0});
 }
+
+TEST_CASE("backward: gradients of slices add into their parts of a leaf's .grad across calls") {
+    Tensor x = ag::zeros({4}).requires_grad_();
+    for (int call = 0; call < 2; ++call) (x.slice(0, 0, 2).sum() + x.slice(0, 1, 3).sum() * 2.0).backward();
+    CHECK(x.grad().to_vector<float>() == std::vector<float>{2, 6, 4, 0});
+    Tensor kept = x.grad();  // a handle the user keeps: the next call must not write into it
+    x[3].sum().backward();
+    CHECK(kept.to_vector<float>() == std::vector<float>{2, 6, 4, 0});
+    CHECK(x.grad().to_vector<float>() == std::vector<float>{2, 6, 4, 1});
+}

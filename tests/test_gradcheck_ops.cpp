@@ -200,6 +200,18 @@ TEST_CASE("gradcheck: slice with a step, select and index") {
     check1([](const Tensor& t) { return t.index({Slice{1, 4, 2}, Slice{0, 5, 3}}); }, x);
 }
 
+TEST_CASE("gradcheck: overlapping slices and selects of one tensor add their gradients into its parts") {
+    ag::manual_seed(31);
+    Tensor x = input({4, 6});
+    // a leaf, sliced three ways along the last dim (the way a fused q, k, v projection is split), two overlapping
+    check1([](const Tensor& t) { return t.slice(1, 0, 2) * t.slice(1, 2, 4) + t.slice(1, 3, 5); }, x);
+    // a non-leaf whose gradient first arrives whole (shared with its consumer's), then in parts (copy on write)
+    check1([](const Tensor& t) {
+        Tensor y = t * 2.0;
+        return y + y.select(0, 1) * y.slice(0, 0, 4, 3).sum(0, /*keepdim=*/true);
+    }, x);
+}
+
 TEST_CASE("gradcheck: contiguous, clone, to") {
     ag::manual_seed(31);
     Tensor x = input({3, 4});
