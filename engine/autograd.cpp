@@ -68,10 +68,19 @@ void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>
     out.impl().grad_fn = std::move(node);
 }
 
+namespace {
+std::atomic<int64_t> g_live_nodes{0};  // Nodes alive now, on all threads
+}  // namespace
+
+Node::Node() { g_live_nodes.fetch_add(1, std::memory_order_relaxed); }
+
+int64_t live_nodes() { return g_live_nodes.load(std::memory_order_relaxed); }
+
 // A Node owns its inputs, which own their Nodes, and so on: destroying the end of a chain of a million ops would
 // recurse a million deep. Instead, each dying node adopts the nodes that only it keeps alive and frees them in a
 // loop. The backward function goes first, so that the inputs it captured are owned by `inputs` alone.
 Node::~Node() {
+    g_live_nodes.fetch_sub(1, std::memory_order_relaxed);
     std::vector<std::shared_ptr<Node>> orphans;
     auto adopt = [&orphans](Node& n) {
         n.backward = nullptr;

@@ -25,8 +25,14 @@ struct Node {
     std::function<void(const Tensor& dout)> backward;   // null once run (the graph is freed) unless retained
     uint64_t visit_mark = 0;                            // scratch for the topological sort
     uint64_t sequence = 0;                              // creation order on this thread: "op #12" in anomaly reports
+    Node();
     ~Node();                                            // frees long chains without recursion
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
 };
+
+// How many Nodes exist now, on all threads: 0 once every graph has been freed (a check for leaked graphs).
+int64_t live_nodes();
 
 // True while gradients are being recorded on this thread (the default). NoGradGuard switches it off.
 bool grad_mode_enabled();

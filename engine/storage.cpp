@@ -1,5 +1,6 @@
 #include "engine/storage.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -43,12 +44,19 @@ public:
         free_.clear();
         cached_ = 0;
     }
+    std::size_t cached_bytes() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return cached_;
+    }
 
 private:
     std::mutex mutex_;
     std::unordered_map<std::size_t, std::vector<void*>> free_;
     std::size_t cached_ = 0;
 };
+
+// Counted at every Storage's birth and death (relaxed: only the totals matter, not their order).
+std::atomic<std::size_t> g_live_bytes{0}, g_live_buffers{0};
 
 // Never destroyed: tensors held in static objects may be freed after every other static is gone.
 BufferCache& cache() {
@@ -70,13 +78,22 @@ Storage::Storage(std::size_t nbytes, bool zero) : nbytes_(nbytes) {
     if (!data_) data_ = std::aligned_alloc(kAlignment, size);
     if (!data_) throw std::bad_alloc();
     if (zero) std::memset(data_, 0, nbytes);
+    g_live_bytes.fetch_add(nbytes_, std::memory_order_relaxed);
+    g_live_buffers.fetch_add(1, std::memory_order_relaxed);
 }
 
 Storage::~Storage() {
+    g_live_bytes.fetch_sub(nbytes_, std::memory_order_relaxed);
+    g_live_buffers.fetch_sub(1, std::memory_order_relaxed);
     const std::size_t size = rounded(nbytes_);
     if (size < kCachedFrom || !cache().keep(data_, size)) std::free(data_);
 }
 
 void release_cached_memory() { cache().release_all(); }
+
+MemoryStats memory_stats() {
+    return {g_live_bytes.load(std::memory_order_relaxed), g_live_buffers.load(std::memory_order_relaxed),
+            cache().cached_bytes()};
+}
 
 }  // namespace ag

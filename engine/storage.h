@@ -25,4 +25,12 @@ private:
 // Gives every recycled buffer back to the system (e.g. after training, before a long idle phase).
 void release_cached_memory();
 
+// The engine's buffers right now, for finding leaks and sizing runs (all threads together).
+struct MemoryStats {
+    std::size_t live_bytes = 0;    // bytes of the buffers that tensors hold now
+    std::size_t live_buffers = 0;  // how many buffers tensors hold now
+    std::size_t cached_bytes = 0;  // freed buffers kept for reuse (release_cached_memory returns them)
+};
+MemoryStats memory_stats();
+
 }  // namespace ag

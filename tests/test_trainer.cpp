@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <array>
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -129,7 +128,6 @@ TEST_CASE("AttentionModel: the whole loss passes gradcheck wrt every parameter, 
 }
 
 TEST_CASE("training smoke test: a few AdamW steps on the shift task lower the loss") {
-    const auto start = std::chrono::steady_clock::now();
     const Task& task = find_task("shift");
     ag::manual_seed(1);
     AttentionModel model({task.V, task.T, 16, 16, 1});
@@ -147,7 +145,6 @@ TEST_CASE("training smoke test: a few AdamW steps on the shift task lower the lo
     const double after = scored_loss(model(fixed.tokens), fixed).item();
     INFO("loss before " << before << ", after " << after);
     CHECK(after < 0.5 * before);
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
 }
 
 // ---- options -------------------------------------------------------------------------------------------------------
