@@ -25,7 +25,8 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;  // the same a
 // go to a temporary file beside `path`, which is flushed to disk and then renamed over `path`, so `path` holds
 // either its old contents or the complete new file. metadata["format"] is "pt" unless given.
 // Throws std::invalid_argument for an undefined tensor, an empty, repeated or reserved ("__metadata__") name, and
-// std::runtime_error when the file cannot be written (the temporary file is removed).
+// std::runtime_error when the file cannot be written (the temporary file is removed). A process killed mid-save
+// leaves `path` as it was and a stray `path.tmp-<pid>-<n>` beside it, safe to delete.
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <csignal>
 
@@ -204,6 +205,51 @@ TEST_CASE("checkpoint: a failed save leaves the old checkpoint intact and no tem
     }
     CHECK(read_bytes(path) == old_bytes);
     for (const std::string& name : dir.entries()) CHECK(name.find(".tmp-") == std::string::npos);
+    TinyModel check;
+    load_checkpoint(path, check);
+    CHECK(snapshot(check.named_parameters()) == snapshot(old_model.named_parameters()));
+}
+
+TEST_CASE("checkpoint: a process killed in the middle of a large save leaves the previous checkpoint intact") {
+    TempDir dir;
+    const std::string path = dir.file("model.safetensors");
+    TinyModel old_model;
+    save_checkpoint(path, old_model);
+    const std::string old_bytes = read_bytes(path);
+    // 128 MiB: long enough to write that the kill lands while the temporary file is still growing.
+    const int64_t n = int64_t{32} << 20;
+    const NamedTensors large = {{"big", full({n}, 0.5)}};
+    const std::size_t large_file_size = 8 + 64 + static_cast<std::size_t>(n) * 4;  // at least the data and a header
+
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {  // the saving process: nothing but the save (no OpenMP work after fork)
+        try {
+            save_safetensors(path, large);
+        } catch (...) {
+        }
+        _exit(0);
+    }
+    // Wait until the temporary file exists and holds some bytes, then kill the child without warning.
+    std::string tmp;
+    std::uintmax_t size_at_kill = 0;
+    for (int tries = 0; tries < 20000 && size_at_kill == 0; ++tries) {
+        for (const std::string& name : dir.entries())
+            if (name.find(".tmp-") != std::string::npos) tmp = dir.file(name);
+        std::error_code ec;
+        if (!tmp.empty()) size_at_kill = fs::file_size(tmp, ec);
+        if (size_at_kill == 0) usleep(500);
+    }
+    ::kill(child, SIGKILL);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(!tmp.empty());
+    std::error_code ec;
+    const std::uintmax_t size_left = fs::file_size(tmp, ec);
+    INFO("temporary file " << tmp << ": " << size_left << " of at least " << large_file_size << " bytes written");
+    REQUIRE(WIFSIGNALED(status));                 // the kill, not a normal end, stopped the save
+    REQUIRE(size_left < large_file_size);         // ... part way through: the rename never happened
+    CHECK(read_bytes(path) == old_bytes);         // the checkpoint is the previous one, byte for byte
     TinyModel check;
     load_checkpoint(path, check);
     CHECK(snapshot(check.named_parameters()) == snapshot(old_model.named_parameters()));
