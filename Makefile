@@ -36,6 +36,8 @@ DEPS_OK   := $(BUILD)/.deps-ok
 PREFIX    ?= /usr/local
 
 .PHONY: all run xbow graph gradcheck-report test examples bench fuzz install uninstall deps clean help
+# Keep the objects that pattern rules build along the way (the fuzz targets' ones), so a rerun does not rebuild.
+.SECONDARY:
 
 # Build the library, the examples and the test runner.
 all: $(LIB) $(EXAMPLES) $(BUILD)/tests/run_tests
@@ -67,14 +69,18 @@ examples: $(EXAMPLES)
 bench: $(BUILD)/bench/bench_step
 	/usr/bin/python3 bench/run.py --bin $(BUILD)/bench/bench_step
 
-# Fuzz the checkpoint loader with libFuzzer and AddressSanitizer for FUZZ_SECONDS (default 60); a crashing input
-# is saved under fuzz/crashes/ (turn it into a test in tests/test_safetensors.cpp).
+# Fuzz the checkpoint loader and the trainer's flag parser with libFuzzer and AddressSanitizer, FUZZ_SECONDS
+# (default 60) each; a crashing input is saved under fuzz/crashes/ (make it a test: tests/test_safetensors.cpp,
+# tests/test_trainer.cpp).
 FUZZ_SECONDS ?= 60
-fuzz: $(BUILD)/fuzz/fuzz_safetensors
-	@mkdir -p $(BUILD)/fuzz/corpus fuzz/crashes
-	cp -n fuzz/seeds/* $(BUILD)/fuzz/corpus/
-	$(BUILD)/fuzz/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -artifact_prefix=fuzz/crashes/ \
-	    $(BUILD)/fuzz/corpus
+FUZZ_TARGETS := safetensors flags
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	@mkdir -p fuzz/crashes
+	for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(BUILD)/fuzz/corpus_$$t && cp fuzz/seeds/$$t/* $(BUILD)/fuzz/corpus_$$t/ && \
+	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -artifact_prefix=fuzz/crashes/$$t- \
+	        $(BUILD)/fuzz/corpus_$$t || exit 1; \
+	done
 
 # Install the headers, the static library and a pkg-config file under $(PREFIX), so that your own program builds
 # with `g++ my.cpp $$(pkg-config --cflags --libs attograd)` (examples/out_of_tree shows one).
@@ -134,7 +140,7 @@ FUZZ_CXXFLAGS = -std=c++20 -O1 -g -ffp-contract=off -fopenmp -I. -fsanitize=addr
 $(BUILD)/fuzz/obj/%.o: %.cpp | $(DEPS_OK)
 	@mkdir -p $(@D)
 	clang++ $(FUZZ_CXXFLAGS) $(BLAS_CFLAGS) -c $< -o $@
-$(BUILD)/fuzz/fuzz_safetensors: $(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,fuzz/fuzz_safetensors.cpp $(LIB_SRCS))
+$(BUILD)/fuzz/fuzz_%: $(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,fuzz/fuzz_%.cpp $(LIB_SRCS) $(wildcard examples/support/*.cpp))
 	clang++ $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $^ -o $@ $(BLAS_LIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
