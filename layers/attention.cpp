@@ -47,9 +47,12 @@ Tensor Head::forward(const Tensor& x) {
     q.set_name("q");
     v.set_name("v");
     if (causal && flash) {
-        last_q_ = q.detach();
-        last_k_ = k.detach();
-        attention_ = Tensor();
+        {
+            std::lock_guard<std::mutex> lock(last_mutex_);
+            last_q_ = q.detach();
+            last_k_ = k.detach();
+            attention_ = Tensor();
+        }
         return causal_attention(q, k, v, scale).set_name("out");  // (B, T, hs)
     }
     Tensor wei = matmul(q, k.transpose(-2, -1)) * scale;      // (B, T, T)
@@ -62,12 +65,16 @@ Tensor Head::forward(const Tensor& x) {
         wei = softmax(wei.masked_fill(tril == 0, -std::numeric_limits<double>::infinity()), -1);
     }
     wei.set_name("wei");
-    attention_ = wei.detach();
-    last_q_ = last_k_ = Tensor();
+    {
+        std::lock_guard<std::mutex> lock(last_mutex_);
+        attention_ = wei.detach();
+        last_q_ = last_k_ = Tensor();
+    }
     return matmul(wei, v).set_name("out");                     // (B, T, hs)
 }
 
-const Tensor& Head::attention() const {
+Tensor Head::attention() const {
+    std::lock_guard<std::mutex> lock(last_mutex_);
     if (!attention_.defined() && last_q_.defined()) {
         NoGradGuard no_grad;
         attention_ = causal_softmax(matmul(last_q_, last_k_.transpose(-2, -1)) *

@@ -8,6 +8,7 @@
 // The scale keeps the logits at unit variance when q and k are, so softmax stays diffuse instead of one-hot.
 #pragma once
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "layers/linear.h"
@@ -35,7 +36,8 @@ public:
     Tensor operator()(const Tensor& x) { return forward(x); }
     // The softmaxed weights (B, T, T) of the last forward, detached: row t says how token t spread its attention.
     // In flash mode they are computed here, on first request, from the last forward's queries and keys.
-    const Tensor& attention() const;
+    // With forwards running on several threads at once, "the last" is whichever finished last.
+    Tensor attention() const;
 
     int64_t head_size;
     bool causal;
@@ -49,6 +51,9 @@ public:
     Linear key, query, value;
 
 private:
+    // forward may run on several threads at once (a frozen model serving requests under NoGradGuard): the one
+    // piece of state it writes, the last attention, is guarded.
+    mutable std::mutex last_mutex_;
     mutable Tensor attention_;
     Tensor last_q_, last_k_;  // kept in flash mode, to compute attention() on request
 };
