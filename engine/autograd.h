@@ -78,7 +78,7 @@ inline bool needs_grad(const Tensor& a, const Tensor& b) {
 void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>& inputs,
                  std::function<void(const Tensor& dout)> backward);
 
-// The one way a backward function hands a gradient to an input: input.grad += g. When g has the broadcast shape
+// How a backward function hands a gradient to an input: input.grad += g. When g has the broadcast shape
 // of the op rather than input's own shape, it is first summed back to input's shape (sum_to). No-op when the
 // input does not require grad.
 void accumulate_grad(const Tensor& input, const Tensor& g);

@@ -84,7 +84,8 @@ int main(int argc, char* argv[]) {
     CLI::App app{"Prints and draws the autograd graph of a self-attention Head's loss."};
     app.name(argv[0]);
     app.add_option("--mode", opt.mode,
-                   "fused: one causal_softmax op; notebook: masked_fill(tril == 0, -inf) then softmax; "
+                   "fused: one product for key, query and value, then one causal_softmax op; notebook: three Linear "
+                   "calls, then masked_fill(tril == 0, -inf) and softmax; "
                    "flash: one causal_attention op")
         ->check(CLI::IsMember({"fused", "notebook", "flash"}))->capture_default_str();
     app.add_option("--format", opt.format, "picture format Graphviz renders")
