@@ -105,8 +105,7 @@ SGD::SGD(NamedTensors params, double lr, double momentum, double weight_decay, d
       momentum(momentum),
       weight_decay(weight_decay),
       dampening(dampening),
-      nesterov(nesterov),
-      momentum_buffer_(params_.size()) {
+      nesterov(nesterov) {
     require(lr >= 0, "lr must be non-negative", lr);
     require(momentum >= 0, "momentum must be non-negative", momentum);
     require(weight_decay >= 0, "weight_decay must be non-negative", weight_decay);
@@ -116,6 +115,10 @@ SGD::SGD(NamedTensors params, double lr, double momentum, double weight_decay, d
         throw std::invalid_argument(name_ + ": nesterov needs momentum > 0 and dampening = 0; got " + got.str());
     }
     this->lr = lr;
+    if (momentum != 0) {
+        for (const auto& named : params_) momentum_buffer_.push_back(zeros(named.second.shape(), named.second.dtype()));
+        momentum_started_ = zeros({static_cast<int64_t>(params_.size())}, DType::Bool);
+    }
 }
 
 void SGD::step() {
@@ -126,19 +129,21 @@ void SGD::step() {
         const Tensor& p = params_[k].second;
         const Tensor g = grad_of(k);
         if (!g.defined()) continue;
-        const bool first = momentum != 0 && !momentum_buffer_[k].defined();
-        if (first) momentum_buffer_[k] = empty(p.shape(), p.dtype());
-        const Tensor& buf = momentum_buffer_[k];
+        bool* started = momentum != 0 ? momentum_started_.data<bool>() + k : nullptr;
+        const bool first = started && !*started;
         dispatch_floating(p.dtype(), "SGD", [&]<typename T>() {
-            sgd_update<T>(p.data<T>(), g.data<T>(), momentum != 0 ? buf.data<T>() : nullptr, first, p.numel(), c);
+            sgd_update<T>(p.data<T>(), g.data<T>(), started ? momentum_buffer_[k].data<T>() : nullptr, first,
+                          p.numel(), c);
         });
+        if (started) *started = true;
     }
 }
 
 NamedTensors SGD::state() {
     NamedTensors out;
-    for (size_t k = 0; k < params_.size(); ++k)
-        if (momentum_buffer_[k].defined()) out.emplace_back("momentum_buffer." + params_[k].first, momentum_buffer_[k]);
+    if (momentum == 0) return out;
+    for (size_t k = 0; k < params_.size(); ++k) out.emplace_back("momentum_buffer." + params_[k].first, momentum_buffer_[k]);
+    out.emplace_back("momentum_started", momentum_started_);
     return out;
 }
 

@@ -5,8 +5,8 @@
 //
 // step() writes into the parameters' own storage (under NoGradGuard), so the Module's tensors see the update.
 // Parameters must be contiguous leaves that require grad; a parameter whose .grad is undefined is skipped.
-// State buffers are made once (AdamW's at construction, SGD's momentum at a parameter's first step): a step
-// allocates nothing after that. Results equal those of PyTorch 1.13's single-tensor (non-foreach) loops bit for bit
+// State buffers are made once, at construction: a step allocates nothing, and a checkpoint's state loads into a
+// fresh optimiser. Results equal those of PyTorch 1.13's single-tensor (non-foreach) loops bit for bit
 // (measured against its AVX2 kernels): each coefficient is rounded to the parameter's type once, and each formula
 // line is one PyTorch op, rounded (or fused) as PyTorch's CPU kernel does it (see optim.cpp).
 #pragma once
@@ -65,14 +65,16 @@ public:
     SGD(NamedTensors params, double lr, double momentum = 0, double weight_decay = 0, double dampening = 0,
         bool nesterov = false);
     void step() override;
-    // "momentum_buffer.<name>" for each buffer made so far (a parameter's appears at its first step with momentum).
+    // With momentum: "momentum_buffer.<name>" per parameter, and "momentum_started" (one bool per parameter: has
+    // its buffer taken a step, so that the next step updates it rather than starting it at g). Without: nothing.
     NamedTensors state() override;
 
     const double momentum, weight_decay, dampening;
     const bool nesterov;
 
 private:
-    std::vector<Tensor> momentum_buffer_;  // one per parameter; undefined until its first step
+    std::vector<Tensor> momentum_buffer_;  // one per parameter, zeros until its first step (when momentum != 0)
+    Tensor momentum_started_;              // (P) bool
 };
 
 // torch.optim.AdamW (PyTorch 1.13, amsgrad off). With t the step count after this step, for each parameter p with

@@ -14,7 +14,7 @@ using namespace checkpoint_test;
 namespace {
 
 // One AdamW step of `model` on a fixed random loss (the same for every call with the same seed).
-void train_step(Head& model, AdamW& opt, uint64_t seed) {
+void train_step(Head& model, Optimizer& opt, uint64_t seed) {
     Generator gen;
     gen.manual_seed(seed);
     opt.zero_grad();
@@ -127,6 +127,39 @@ TEST_CASE("checkpoint: AdamW's state is saved under 'optimizer.' names and train
                                             "(not in the model or the optimizer)"));
         CHECK(snapshot(other.named_parameters()) == before);
         CHECK(snapshot(other_opt.state()) == before_opt);
+    }
+}
+
+TEST_CASE("checkpoint: SGD's momentum state loads into a fresh SGD and training resumes bit for bit") {
+    TempDir dir;
+    const std::string path = dir.file("sgd.safetensors");
+    Head saved(8, 4);
+    // dampening makes a buffer's first step (buf = g) differ from later ones (buf = m buf + (1 - d) g): the
+    // checkpoint must carry which buffers have started
+    SGD saved_opt(saved.named_parameters(), 0.1, /*momentum=*/0.9, /*weight_decay=*/0.01, /*dampening=*/0.3);
+    train_step(saved, saved_opt, 1);
+    train_step(saved, saved_opt, 2);
+    save_checkpoint(path, saved, &saved_opt);
+
+    Head loaded(8, 4);
+    SGD loaded_opt(loaded.named_parameters(), 0.1, 0.9, 0.01, 0.3);
+    load_checkpoint(path, loaded, &loaded_opt);
+    CHECK(snapshot(loaded_opt.state()) == snapshot(saved_opt.state()));
+    train_step(saved, saved_opt, 3);
+    train_step(loaded, loaded_opt, 3);
+    CHECK(snapshot(loaded.named_parameters()) == snapshot(saved.named_parameters()));
+    CHECK(snapshot(loaded_opt.state()) == snapshot(saved_opt.state()));
+
+    SECTION("a checkpoint saved before any step restarts every buffer at its first step") {
+        Head fresh(8, 4);
+        SGD fresh_opt(fresh.named_parameters(), 0.1, 0.9, 0.01, 0.3);
+        save_checkpoint(path, fresh, &fresh_opt);
+        Head again(8, 4);
+        SGD again_opt(again.named_parameters(), 0.1, 0.9, 0.01, 0.3);
+        load_checkpoint(path, again, &again_opt);
+        train_step(fresh, fresh_opt, 4);
+        train_step(again, again_opt, 4);
+        CHECK(snapshot(again.named_parameters()) == snapshot(fresh.named_parameters()));
     }
 }
 

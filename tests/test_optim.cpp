@@ -99,27 +99,29 @@ TEST_CASE("SGD: five steps of each variant match torch.optim.SGD in float32 and 
         }
 }
 
-TEST_CASE("SGD: state() lists a momentum buffer per parameter once it has taken a step") {
+TEST_CASE("SGD: state() has a momentum buffer per parameter and their started flags, from construction") {
     NamedTensors params = make_params(DType::Float32);
     SGD plain(params, 0.1);
     SGD with_momentum(params, 0.1, 0.9);
-    CHECK(with_momentum.state().empty());
+    CHECK(plain.state().empty());
+    CHECK(names(with_momentum.state()) == std::vector<std::string>{"momentum_buffer.weight", "momentum_buffer.bias",
+                                                                   "momentum_buffer.table", "momentum_started"});
+    CHECK(with_momentum.state()[3].second.to_vector<int64_t>() == std::vector<int64_t>{0, 0, 0});
+    const float* buffer = with_momentum.state()[0].second.data<float>();
     set_grads(params, 0);
     plain.step();
     with_momentum.step();
     CHECK(plain.state().empty());
     NamedTensors state = with_momentum.state();
-    CHECK(names(state) == std::vector<std::string>{"momentum_buffer.weight", "momentum_buffer.bias",
-                                                   "momentum_buffer.table"});
-    for (size_t k = 0; k < state.size(); ++k) {
+    for (size_t k = 0; k < 3; ++k) {
         CHECK(state[k].second.shape() == kParams[k].shape);
         CHECK(state[k].second.dtype() == DType::Float32);
         CHECK(state[k].second.to_vector<double>() == kParams[k].grads[0]);  // the first step's buffer is the gradient
     }
-    const float* buffer = state[0].second.data<float>();
+    CHECK(state[3].second.to_vector<int64_t>() == std::vector<int64_t>{1, 1, 1});
     set_grads(params, 1);
     with_momentum.step();
-    CHECK(with_momentum.state()[0].second.data<float>() == buffer);  // updated in place, not reallocated
+    CHECK(with_momentum.state()[0].second.data<float>() == buffer);  // updated in place, never reallocated
 }
 
 TEST_CASE("SGD: invalid hyper-parameters are refused with a message naming them") {
@@ -246,7 +248,8 @@ TEST_CASE("Optimizer: parameters without a gradient are skipped") {
     adamw.step();
     CHECK(b.to_vector<float>() == std::vector<float>{3, 4});
     CHECK(a.to_vector<float>() != std::vector<float>{1, 2});
-    CHECK(names(sgd.state()) == std::vector<std::string>{"momentum_buffer.a"});
+    CHECK(sgd.state()[2].second.to_vector<int64_t>() == std::vector<int64_t>{1, 0});  // only a's buffer started
+    CHECK(sgd.state()[1].second.to_vector<float>() == std::vector<float>{0, 0});      // momentum_buffer.b untouched
     CHECK(adamw.state()[3].second.to_vector<float>() == std::vector<float>{0, 0});  // exp_avg.b untouched
 }
 
