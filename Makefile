@@ -28,11 +28,16 @@ endif
 # `make test TSAN=1` builds everything under build/tsan with clang and ThreadSanitizer, on LLVM's OpenMP runtime
 # with its Archer tool, which tells ThreadSanitizer about OpenMP's barriers and tasks (no false reports).
 ifdef TSAN
+ifdef SANITIZE
+$(error choose one of SANITIZE=1 and TSAN=1: AddressSanitizer and ThreadSanitizer cannot share a build)
+endif
 BUILD    := build/tsan
 CXX      := clang++
 CXXFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -Wno-pass-failed $(filter-out -O2 -march=native,$(CXXFLAGS))
 LDLIBS   += -fsanitize=thread
-export OMP_TOOL_LIBRARIES = $(wildcard /usr/lib/llvm-*/lib/libarcher.so)
+# Archer, from the LLVM that clang++ belongs to (found when a recipe runs, after `deps` installed it).
+export OMP_TOOL_LIBRARIES = $(shell p=$$(dirname $$(readlink -f $$(command -v clang++)))/../lib/libarcher.so; \
+                                    test -f $$p && readlink -f $$p)
 export TSAN_OPTIONS = ignore_noninstrumented_modules=1 halt_on_error=1
 export OMP_NUM_THREADS = 2
 endif

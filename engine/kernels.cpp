@@ -86,6 +86,7 @@ void max_along(const T* a, int64_t outer, int64_t D, int64_t inner, T* values, i
 
 // One slice x[0], x[s], ..., x[(D-1) s]:  y = exp(x - m) / sum exp(x - m)  with m = max x, so exp never overflows;
 // log form: y = x - m - log(sum exp(x - m)). If every x is -inf, m = -inf and x - m is NaN: the slice becomes NaN.
+// x and y must not overlap (the log form reads x again after writing y).
 template <typename T>
 static void softmax_slice(const T* x, T* y, int64_t D, int64_t s, bool log) {
     T m = -std::numeric_limits<T>::infinity();

@@ -80,7 +80,7 @@ T row_max(const T* x, int64_t D) {
     return m;
 }
 
-// sum of x[0..D) in double, vectorised in a fixed order of lanes (deterministic for a given D).
+// sum of x[0..D) in double, vectorised: the order of the additions is fixed for a given D and binary.
 template <typename T>
 double row_sum(const T* x, int64_t D) {
     double total = 0;

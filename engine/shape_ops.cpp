@@ -1,5 +1,5 @@
 // Views: new shapes and strides over the same storage, no copies. The backward of a view maps dout back onto the
-// base's geometry (reshape back, transpose back, or place it into zeros at the selected positions).
+// base's geometry (reshape back, transpose back, or add it into the selected part of the base's gradient).
 #include <algorithm>
 #include <stdexcept>
 

@@ -54,12 +54,15 @@ RenderResult render_with_graphviz(const std::string& dot_path, const std::string
     const int err = posix_spawnp(&pid, "dot", nullptr, nullptr, argv.data(), environ);
     if (err == ENOENT) return {false, "Graphviz's `dot` is not installed (Debian: apt-get install graphviz)"};
     if (err != 0) return {false, std::string("cannot run `dot`: ") + std::strerror(err)};
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    int status = 0, waited = 0;
+    while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (waited < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         std::remove(tmp.c_str());
-        return {false, "`dot` failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")"};
+        const std::string how = waited < 0          ? std::string("cannot wait for it: ") + std::strerror(errno)
+                                : WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                                      : "exit status " + std::to_string(WEXITSTATUS(status));
+        return {false, "`dot` failed (" + how + ")"};
     }
     if (std::rename(tmp.c_str(), picture_path.c_str()) != 0) {
         std::remove(tmp.c_str());

@@ -102,9 +102,11 @@ TEST_CASE("gradcheck: Linear wrt input, weight and bias") {
     gradcheck_module(linear, {2, 3, 4});
 }
 
-TEST_CASE("gradcheck: causal Head wrt input and key, query, value weights") {
+TEST_CASE("gradcheck: causal Head wrt input and key, query, value weights, fused and flash") {
     manual_seed(2);
     Head head(4, 3);
+    gradcheck_module(head, {2, 4, 4});
+    head.flash = true;  // the fused projection feeding causal_attention
     gradcheck_module(head, {2, 4, 4});
 }
 
