@@ -10,8 +10,11 @@ BUILD    ?= build
 # -ffp-contract=off keeps results (and the PyTorch-compatible random numbers) independent of FMA contraction.
 # -fno-trapping-math lets g++ vectorise loops with float selects (softmax's exp checks for underflow and NaN) by
 # evaluating both sides; no result changes, since nothing here reads the floating-point exception flags.
+# -fvect-cost-model=dynamic lets -O2 vectorise loops whose pointers might overlap, behind a run-time overlap check
+# (the element-wise kernels: out, a and b are separate pointers); -O2's default model leaves them scalar.
 CXXFLAGS ?= -O2 -march=native
-CXXFLAGS += -std=c++20 -ffp-contract=off -fno-trapping-math -Wall -Wextra -fopenmp -I. -MMD -MP
+CXXFLAGS += -std=c++20 -ffp-contract=off -fno-trapping-math -fvect-cost-model=dynamic -Wall -Wextra -fopenmp -I. \
+            -MMD -MP
 # OpenBLAS is found through pkg-config (expanded when a recipe runs, after `deps` installed it).
 BLAS_CFLAGS = $(shell pkg-config --cflags openblas)
 BLAS_LIBS   = $(shell pkg-config --libs openblas)
@@ -33,7 +36,8 @@ $(error choose one of SANITIZE=1 and TSAN=1: AddressSanitizer and ThreadSanitize
 endif
 BUILD    := build/tsan
 CXX      := clang++
-CXXFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -Wno-pass-failed $(filter-out -O2 -march=native,$(CXXFLAGS))
+CXXFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -Wno-pass-failed \
+            $(filter-out -O2 -march=native -fvect-cost-model=%,$(CXXFLAGS))
 LDLIBS   += -fsanitize=thread
 # Archer, from the LLVM that clang++ belongs to (found when a recipe runs, after `deps` installed it).
 export OMP_TOOL_LIBRARIES = $(shell p=$$(dirname $$(readlink -f $$(command -v clang++)))/../lib/libarcher.so; \

@@ -1,4 +1,4 @@
-// causal_attention: the fused op around kernels::causal_attention_forward/backward.
+// causal_attention and causal_self_attention: the fused ops around kernels::causal_attention_forward/backward.
 #include <stdexcept>
 
 #include "engine/autograd.h"
@@ -6,6 +6,41 @@
 #include "engine/ops.h"
 
 namespace ag {
+
+namespace {
+
+// Where q, k and v sit: (B, T, hs) each, rows `ld` elements apart, inside the contiguous tensors that hold them.
+struct QKV {
+    Tensor q_base, k_base, v_base;  // contiguous holders (the same tensor for a packed projection)
+    int64_t q_at, k_at, v_at;       // element offset of q, k, v in their holder
+    int64_t ld, B, T, hs;
+};
+
+// out = softmax(scale * q k^T, causal) @ v, and lse (B, T), the rows' log-sum-exp the backward recomputes from.
+std::pair<Tensor, Tensor> attention_forward(const QKV& in, double scale) {
+    Tensor out = empty({in.B, in.T, in.hs}, in.q_base.dtype());
+    Tensor lse = empty({in.B, in.T}, in.q_base.dtype());
+    dispatch_floating(out.dtype(), "causal_attention", [&]<typename E>() {
+        kernels::causal_attention_forward<E>(in.q_base.data<E>() + in.q_at, in.k_base.data<E>() + in.k_at,
+                                             in.v_base.data<E>() + in.v_at, in.ld, out.data<E>(), lse.data<E>(), in.B,
+                                             in.T, in.hs, scale);
+    });
+    return {out, lse};
+}
+
+// dq, dk, dv += the gradients, written where `grad` (laid out like `in`, offsets and rows ld apart) keeps them.
+void attention_backward(const QKV& in, const QKV& grad, const Tensor& out, const Tensor& lse, const Tensor& dout,
+                        double scale) {
+    Tensor d = dout.contiguous();
+    dispatch_floating(out.dtype(), "causal_attention", [&]<typename E>() {
+        kernels::causal_attention_backward<E>(
+            in.q_base.data<E>() + in.q_at, in.k_base.data<E>() + in.k_at, in.v_base.data<E>() + in.v_at, in.ld,
+            out.data<E>(), lse.data<E>(), d.data<E>(), grad.q_base.data<E>() + grad.q_at,
+            grad.k_base.data<E>() + grad.k_at, grad.v_base.data<E>() + grad.v_at, grad.ld, in.B, in.T, in.hs, scale);
+    });
+}
+
+}  // namespace
 
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale) {
     if (q.dim() != 3 || k.shape() != q.shape() || v.shape() != q.shape())
@@ -15,29 +50,38 @@ Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, doubl
         throw std::invalid_argument("causal_attention: q, k and v must have one dtype; got " + dtype_name(q.dtype()) +
                                     ", " + dtype_name(k.dtype()) + " and " + dtype_name(v.dtype()));
     const int64_t B = q.size(0), T = q.size(1), hs = q.size(2);
-    Tensor qc = q.detach().contiguous(), kc = k.detach().contiguous(), vc = v.detach().contiguous();
-    Tensor out = empty(q.shape(), q.dtype());
-    Tensor lse = empty({B, T}, q.dtype());
-    dispatch_floating(q.dtype(), "causal_attention", [&]<typename E>() {
-        kernels::causal_attention_forward<E>(qc.data<E>(), kc.data<E>(), vc.data<E>(), out.data<E>(), lse.data<E>(), B,
-                                             T, hs, scale);
-    });
+    const QKV in{q.detach().contiguous(), k.detach().contiguous(), v.detach().contiguous(), 0, 0, 0, hs, B, T, hs};
+    auto [out, lse] = attention_forward(in, scale);
     if (needs_grad({&q, &k, &v}))
         set_grad_fn(out, "CausalAttentionBackward", {&q, &k, &v},
-                    [q, k, v, qc, kc, vc, lse, y = out.detach(), scale](const Tensor& dout) {
+                    [q, k, v, in, lse, y = out.detach(), scale](const Tensor& dout) {
                         // dq, dk, dv from the recomputed probabilities (see kernels_attention.cpp for the formulas)
-                        const int64_t B = qc.size(0), T = qc.size(1), hs = qc.size(2);
-                        Tensor d = dout.contiguous();
-                        Tensor dq = zeros(qc.shape(), qc.dtype()), dk = zeros(qc.shape(), qc.dtype()),
-                               dv = zeros(qc.shape(), qc.dtype());
-                        dispatch_floating(qc.dtype(), "causal_attention", [&]<typename E>() {
-                            kernels::causal_attention_backward<E>(qc.data<E>(), kc.data<E>(), vc.data<E>(), y.data<E>(),
-                                                                  lse.data<E>(), d.data<E>(), dq.data<E>(), dk.data<E>(),
-                                                                  dv.data<E>(), B, T, hs, scale);
-                        });
-                        accumulate_grad(q, dq);
-                        accumulate_grad(k, dk);
-                        accumulate_grad(v, dv);
+                        const QKV grad{zeros(q.shape(), q.dtype()), zeros(q.shape(), q.dtype()),
+                                       zeros(q.shape(), q.dtype()), 0, 0, 0, in.hs, in.B, in.T, in.hs};
+                        attention_backward(in, grad, y, lse, dout, scale);
+                        accumulate_grad(q, grad.q_base);
+                        accumulate_grad(k, grad.k_base);
+                        accumulate_grad(v, grad.v_base);
+                    });
+    return out;
+}
+
+Tensor causal_self_attention(const Tensor& kqv, double scale) {
+    if (kqv.dim() != 3 || kqv.size(2) % 3 != 0 || kqv.size(2) == 0)
+        throw std::invalid_argument("causal_self_attention: kqv must be (B, T, 3 hs), keys, queries and values side by "
+                                    "side; got shape " + shape_str(kqv.shape()));
+    const int64_t B = kqv.size(0), T = kqv.size(1), hs = kqv.size(2) / 3;
+    const Tensor base = kqv.detach().contiguous();
+    const QKV in{base, base, base, hs, 0, 2 * hs, 3 * hs, B, T, hs};  // k | q | v along the last dim
+    auto [out, lse] = attention_forward(in, scale);
+    if (needs_grad(kqv))
+        set_grad_fn(out, "CausalSelfAttentionBackward", {&kqv},
+                    [kqv, in, lse, y = out.detach(), scale](const Tensor& dout) {
+                        // [dk | dq | dv] in one buffer: the packed projection gets one gradient, no slicing
+                        const Tensor dkqv = zeros(kqv.shape(), kqv.dtype());
+                        attention_backward(in, QKV{dkqv, dkqv, dkqv, in.q_at, in.k_at, in.v_at, in.ld, in.B, in.T, in.hs},
+                                           y, lse, dout, scale);
+                        accumulate_grad(kqv, dkqv);
                     });
     return out;
 }

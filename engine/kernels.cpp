@@ -26,6 +26,8 @@ namespace ag::kernels {
 
 // ---- sum over a set of dims --------------------------------------------------------------------------------------
 
+// Each output element is the sum of a's elements at its kept index, taken over the reduced positions in row-major
+// order; both paths below add in that order, so the result does not depend on which path or thread count runs.
 template <typename T>
 void sum_into(const Tensor& out, const Tensor& a) {
     // Split a's dims into kept ones (out has the same size there) and reduced ones (out has size 1).
@@ -37,10 +39,38 @@ void sum_into(const Tensor& out, const Tensor& a) {
     }
     const int64_t n_out = numel_of(kept_shape), n_red = numel_of(red_shape);
     Loop<1> red = coalesce(Loop<1>{red_shape, {red_strides}});
-    const int64_t inner = red.shape.back(), step = red.strides[0].back();
-    const int64_t rows = n_red / (inner ? inner : 1);
+    Loop<1> kept = coalesce(Loop<1>{kept_shape, {kept_strides}});
     const T* pa = a.data<T>();
     T* po = out.data<T>();
+    // a's element offset of reduced position p (row-major over the reduced dims).
+    auto reduced_offset = [&](int64_t p) {
+        int64_t off = 0;
+        for (int64_t d = static_cast<int64_t>(red.shape.size()) - 1; d >= 0; --d) {
+            off += (p % red.shape[d]) * red.strides[0][d];
+            p /= red.shape[d];
+        }
+        return off;
+    };
+    if (kept.shape.size() == 1 && kept.strides[0][0] == 1 && n_out >= 8) {
+        // Column sums, e.g. a bias gradient (N, C) -> (C): the kept elements are contiguous, so add whole rows of
+        // them into double accumulators (vectorised), a block of columns per thread.
+        constexpr int64_t kColumns = 512;
+        const int64_t blocks = (n_out + kColumns - 1) / kColumns;
+        parallel_for(blocks, n_out * n_red >= kParallelGrain, [&](int64_t blk) {
+            const int64_t c0 = blk * kColumns, width = std::min(kColumns, n_out - c0);
+            double acc[kColumns] = {};
+            for (int64_t p = 0; p < n_red; ++p) {
+                const T* x = pa + reduced_offset(p) + c0;
+#pragma omp simd
+                for (int64_t c = 0; c < width; ++c) acc[c] += x[c];
+            }
+            for (int64_t c = 0; c < width; ++c) po[c0 + c] = static_cast<T>(acc[c]);
+        });
+        return;
+    }
+    // General case: one output element at a time, walking its reduced elements (contiguous runs when they are).
+    const int64_t inner = red.shape.back(), step = red.strides[0].back();
+    const int64_t rows = n_red / (inner ? inner : 1);
     parallel_for(n_out, n_out * n_red >= kParallelGrain, [&](int64_t o) {
         int64_t base = 0, rest = o;
         for (int64_t d = static_cast<int64_t>(kept_shape.size()) - 1; d >= 0; --d) {
@@ -49,12 +79,7 @@ void sum_into(const Tensor& out, const Tensor& a) {
         }
         double acc = 0;
         for (int64_t r = 0; r < rows && inner > 0; ++r) {
-            int64_t off = base, rr = r;
-            for (int64_t d = static_cast<int64_t>(red.shape.size()) - 2; d >= 0; --d) {
-                off += (rr % red.shape[d]) * red.strides[0][d];
-                rr /= red.shape[d];
-            }
-            const T* x = pa + off;
+            const T* x = pa + base + reduced_offset(r * inner);
             for (int64_t i = 0; i < inner; ++i) acc += x[i * step];
         }
         po[o] = static_cast<T>(acc);

@@ -211,15 +211,17 @@ void cross_entropy_backward(const T* logp, const int64_t* target, T scale, T* dx
 
 // ---- fused causal attention (kernels_attention.cpp) -------------------------------------------------------------------
 
-// out = softmax(scale * q @ k^T with the causal mask) @ v for contiguous (B, T, hs) q, k, v; lse (B, T) gets each
+// out = softmax(scale * q @ k^T with the causal mask) @ v for (B, T, hs) q, k, v whose rows are `ld` elements apart
+// (hs when contiguous; 3 hs for the columns of a packed projection); out (B, T, hs) is contiguous. lse (B, T) gets each
 // row's log-sum-exp of its visible scores, which is all the backward needs to recompute the probabilities.
 template <typename T>
-void causal_attention_forward(const T* q, const T* k, const T* v, T* out, T* lse, int64_t B, int64_t Tn, int64_t hs,
-                              double scale);
-// dq, dk, dv += the gradients of that forward, given dout and the saved out and lse.
+void causal_attention_forward(const T* q, const T* k, const T* v, int64_t ld, T* out, T* lse, int64_t B, int64_t Tn,
+                              int64_t hs, double scale);
+// dq, dk, dv (rows `ld_grad` apart) += the gradients of that forward, given dout and the saved out and lse.
 template <typename T>
-void causal_attention_backward(const T* q, const T* k, const T* v, const T* out, const T* lse, const T* dout, T* dq,
-                               T* dk, T* dv, int64_t B, int64_t Tn, int64_t hs, double scale);
+void causal_attention_backward(const T* q, const T* k, const T* v, int64_t ld, const T* out, const T* lse,
+                               const T* dout, T* dq, T* dk, T* dv, int64_t ld_grad, int64_t B, int64_t Tn, int64_t hs,
+                               double scale);
 
 // ---- BLAS ------------------------------------------------------------------------------------------------------------
 

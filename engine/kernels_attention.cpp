@@ -1,6 +1,8 @@
 // Causal attention in blocks of query rows, without the T x T matrix (the idea of FlashAttention, on BLAS).
 //
-// Glossary: q, k, v, out are (B, T, hs) contiguous; lse (B, T) is each query row's log-sum-exp of its scores.
+// Glossary: q, k, v are (B, T, hs) with rows `ld` elements apart (ld = hs when contiguous, 3 hs for the columns of
+// a packed (B, T, 3 hs) projection); dq, dk, dv likewise with rows `ld_grad` apart; out and dout are (B, T, hs)
+// contiguous; lse (B, T) is each query row's log-sum-exp of its scores.
 // For a block of query rows [i0, i1) only keys [0, i1) can be visible (causal), so every product below covers the
 // lower-triangle blocks only: about half the flops of the full (T, T) products at large T.
 //
@@ -43,29 +45,30 @@ T softmax_row(T* s, int64_t visible, int64_t width) {
 
 // Scores of query rows [i0, i1) against keys [0, i1): S = scale * Q_blk @ K^T, row stride i1.
 template <typename T>
-void block_scores(const T* q, const T* k, T* S, int64_t i0, int64_t i1, int64_t hs, double scale) {
-    gemm(false, true, i1 - i0, i1, hs, T(scale), q + i0 * hs, hs, k, hs, T(0), S, i1);
+void block_scores(const T* q, const T* k, int64_t ld, T* S, int64_t i0, int64_t i1, int64_t hs, double scale) {
+    gemm(false, true, i1 - i0, i1, hs, T(scale), q + i0 * ld, ld, k, ld, T(0), S, i1);
 }
 
 template <typename T>
-void forward_one(const T* q, const T* k, const T* v, T* out, T* lse, int64_t Tn, int64_t hs, double scale) {
+void forward_one(const T* q, const T* k, const T* v, int64_t ld, T* out, T* lse, int64_t Tn, int64_t hs,
+                 double scale) {
     std::vector<T> S(static_cast<size_t>(std::min(kBlock, Tn) * Tn));
     for (int64_t i0 = 0; i0 < Tn; i0 += kBlock) {
         const int64_t i1 = std::min(Tn, i0 + kBlock), rows = i1 - i0;
-        block_scores(q, k, S.data(), i0, i1, hs, scale);
+        block_scores(q, k, ld, S.data(), i0, i1, hs, scale);
         for (int64_t r = 0; r < rows; ++r) lse[i0 + r] = softmax_row(S.data() + r * i1, i0 + r + 1, i1);
-        gemm(false, false, rows, hs, i1, T(1), S.data(), i1, v, hs, T(0), out + i0 * hs, hs);
+        gemm(false, false, rows, hs, i1, T(1), S.data(), i1, v, ld, T(0), out + i0 * hs, hs);
     }
 }
 
 template <typename T>
-void backward_one(const T* q, const T* k, const T* v, const T* out, const T* lse, const T* dout, T* dq, T* dk,
-                  T* dv, int64_t Tn, int64_t hs, double scale) {
+void backward_one(const T* q, const T* k, const T* v, int64_t ld, const T* out, const T* lse, const T* dout, T* dq,
+                  T* dk, T* dv, int64_t ld_grad, int64_t Tn, int64_t hs, double scale) {
     const size_t block_size = static_cast<size_t>(std::min(kBlock, Tn) * Tn);
     std::vector<T> P(block_size), dP(block_size);
     for (int64_t i0 = 0; i0 < Tn; i0 += kBlock) {
         const int64_t i1 = std::min(Tn, i0 + kBlock), rows = i1 - i0;
-        block_scores(q, k, P.data(), i0, i1, hs, scale);
+        block_scores(q, k, ld, P.data(), i0, i1, hs, scale);
         for (int64_t r = 0; r < rows; ++r) {  // P = exp(S - lse) where visible, else 0
             T* p = P.data() + r * i1;
             const int64_t visible = i0 + r + 1;
@@ -75,8 +78,8 @@ void backward_one(const T* q, const T* k, const T* v, const T* out, const T* lse
             std::fill(p + visible, p + i1, T(0));
         }
         const T* dout_blk = dout + i0 * hs;
-        gemm(true, false, i1, hs, rows, T(1), P.data(), i1, dout_blk, hs, T(1), dv, hs);
-        gemm(false, true, rows, i1, hs, T(1), dout_blk, hs, v, hs, T(0), dP.data(), i1);
+        gemm(true, false, i1, hs, rows, T(1), P.data(), i1, dout_blk, hs, T(1), dv, ld_grad);
+        gemm(false, true, rows, i1, hs, T(1), dout_blk, hs, v, ld, T(0), dP.data(), i1);
         for (int64_t r = 0; r < rows; ++r) {  // dS = P * (dP - D), D = rowsum(dout * out), written over dP
             double D = 0;
             for (int64_t c = 0; c < hs; ++c) D += static_cast<double>(dout_blk[r * hs + c]) * out[(i0 + r) * hs + c];
@@ -84,8 +87,8 @@ void backward_one(const T* q, const T* k, const T* v, const T* out, const T* lse
             const T* p = P.data() + r * i1;
             for (int64_t j = 0; j < i1; ++j) d[j] = p[j] * (d[j] - static_cast<T>(D));
         }
-        gemm(false, false, rows, hs, i1, T(scale), dP.data(), i1, k, hs, T(1), dq + i0 * hs, hs);
-        gemm(true, false, i1, hs, rows, T(scale), dP.data(), i1, q + i0 * hs, hs, T(1), dk, hs);
+        gemm(false, false, rows, hs, i1, T(scale), dP.data(), i1, k, ld, T(1), dq + i0 * ld_grad, ld_grad);
+        gemm(true, false, i1, hs, rows, T(scale), dP.data(), i1, q + i0 * ld, ld, T(1), dk, ld_grad);
     }
 }
 
@@ -95,31 +98,34 @@ bool worth_parallel(int64_t B, int64_t Tn, int64_t hs) { return B > 1 && 2.0 * T
 }  // namespace
 
 template <typename T>
-void causal_attention_forward(const T* q, const T* k, const T* v, T* out, T* lse, int64_t B, int64_t Tn, int64_t hs,
-                              double scale) {
+void causal_attention_forward(const T* q, const T* k, const T* v, int64_t ld, T* out, T* lse, int64_t B, int64_t Tn,
+                              int64_t hs, double scale) {
     parallel_for(B, worth_parallel(B, Tn, hs), [&](int64_t b) {
-        const int64_t o = b * Tn * hs;
-        forward_one(q + o, k + o, v + o, out + o, lse + b * Tn, Tn, hs, scale);
+        const int64_t in = b * Tn * ld, o = b * Tn * hs;
+        forward_one(q + in, k + in, v + in, ld, out + o, lse + b * Tn, Tn, hs, scale);
     });
 }
 
 template <typename T>
-void causal_attention_backward(const T* q, const T* k, const T* v, const T* out, const T* lse, const T* dout, T* dq,
-                               T* dk, T* dv, int64_t B, int64_t Tn, int64_t hs, double scale) {
+void causal_attention_backward(const T* q, const T* k, const T* v, int64_t ld, const T* out, const T* lse,
+                               const T* dout, T* dq, T* dk, T* dv, int64_t ld_grad, int64_t B, int64_t Tn, int64_t hs,
+                               double scale) {
     parallel_for(B, worth_parallel(B, Tn, hs), [&](int64_t b) {
-        const int64_t o = b * Tn * hs;
-        backward_one(q + o, k + o, v + o, out + o, lse + b * Tn, dout + o, dq + o, dk + o, dv + o, Tn, hs, scale);
+        const int64_t in = b * Tn * ld, o = b * Tn * hs, g = b * Tn * ld_grad;
+        backward_one(q + in, k + in, v + in, ld, out + o, lse + b * Tn, dout + o, dq + g, dk + g, dv + g, ld_grad, Tn,
+                     hs, scale);
     });
 }
 
-template void causal_attention_forward<float>(const float*, const float*, const float*, float*, float*, int64_t,
-                                              int64_t, int64_t, double);
-template void causal_attention_forward<double>(const double*, const double*, const double*, double*, double*, int64_t,
+template void causal_attention_forward<float>(const float*, const float*, const float*, int64_t, float*, float*,
+                                              int64_t, int64_t, int64_t, double);
+template void causal_attention_forward<double>(const double*, const double*, const double*, int64_t, double*, double*,
+                                               int64_t, int64_t, int64_t, double);
+template void causal_attention_backward<float>(const float*, const float*, const float*, int64_t, const float*,
+                                               const float*, const float*, float*, float*, float*, int64_t, int64_t,
                                                int64_t, int64_t, double);
-template void causal_attention_backward<float>(const float*, const float*, const float*, const float*, const float*,
-                                               const float*, float*, float*, float*, int64_t, int64_t, int64_t, double);
-template void causal_attention_backward<double>(const double*, const double*, const double*, const double*,
+template void causal_attention_backward<double>(const double*, const double*, const double*, int64_t, const double*,
                                                 const double*, const double*, double*, double*, double*, int64_t,
-                                                int64_t, int64_t, double);
+                                                int64_t, int64_t, int64_t, double);
 
 }  // namespace ag::kernels

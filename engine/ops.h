@@ -140,6 +140,10 @@ Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim = -1);
 // backward recomputes the probabilities from q, k and a saved per-row log-sum-exp. Equal to the composed ops up
 // to rounding (tested); use it when T is large.
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale);
+// causal_attention(q, k, v, scale) for a packed projection kqv (B, T, 3 hs) holding k, q and v side by side (the
+// Head's fused x @ [Wk; Wq; Wv]^T): reads them in place and gives kqv one gradient, with no slicing or copies.
+// Throws if kqv is not 3-D with a last dim divisible by 3.
+Tensor causal_self_attention(const Tensor& kqv, double scale);
 // Mean over N of -log softmax(logits)[n, targets[n]]; logits (N, C) float, targets (N) int64 in [0, C).
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets);
 

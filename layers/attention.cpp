@@ -29,12 +29,12 @@ Tensor Head::forward(const Tensor& x) {
     const int64_t T = x.size(1), hs = head_size;
     const double scale = std::pow(static_cast<double>(hs), -0.5);
     // The names show in print_graph and to_dot.
-    Tensor k, q, v;
+    Tensor kqv, k, q, v;
     if (fused) {
         // The three projections as one product, x @ [Wk; Wq; Wv]^T (B, T, 3 hs): one large gemm instead of three
         // narrow ones, forward and backward. k, q and v are views of its columns; their gradients add into them.
         Tensor w_kqv = cat({key.weight, query.weight, value.weight}, 0).set_name("w_kqv");  // (3 hs, C)
-        Tensor kqv = matmul(x, w_kqv.transpose(0, 1)).set_name("kqv");                        // (B, T, 3 hs)
+        kqv = matmul(x, w_kqv.transpose(0, 1)).set_name("kqv");                               // (B, T, 3 hs)
         k = kqv.slice(-1, 0, hs);
         q = kqv.slice(-1, hs, 2 * hs);
         v = kqv.slice(-1, 2 * hs, 3 * hs);
@@ -53,7 +53,9 @@ Tensor Head::forward(const Tensor& x) {
             last_k_ = k.detach();
             attention_ = Tensor();
         }
-        return causal_attention(q, k, v, scale).set_name("out");  // (B, T, hs)
+        // The packed op reads k, q and v inside kqv and hands kqv a single gradient.
+        Tensor out = fused ? causal_self_attention(kqv, scale) : causal_attention(q, k, v, scale);
+        return out.set_name("out");  // (B, T, hs)
     }
     Tensor wei = matmul(q, k.transpose(-2, -1)) * scale;      // (B, T, T)
     if (!causal) {

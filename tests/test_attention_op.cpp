@@ -1,4 +1,5 @@
-// causal_attention: the fused, blocked causal attention op equals the composed ops, in values and gradients.
+// causal_attention and causal_self_attention: the fused, blocked causal attention ops equal the composed ops, in
+// values and gradients.
 #include <catch2/catch.hpp>
 
 #include <tuple>
@@ -50,6 +51,38 @@ TEST_CASE("gradcheck: causal_attention wrt q, k and v") {
     CHECK(r.passed);
 }
 
+TEST_CASE("causal_self_attention: equals the composed ops on the slices of kqv, values and gradient") {
+    manual_seed(25);
+    for (auto [B, T, hs] : {std::tuple<int64_t, int64_t, int64_t>{2, 5, 3}, {3, 130, 8}}) {
+        Tensor kqv = randn({B, T, 3 * hs}, DType::Float64).requires_grad_();
+        Tensor w = randn({B, T, hs}, DType::Float64);
+        Tensor packed = causal_self_attention(kqv, 0.37);
+        (packed * w).sum().backward();
+        Tensor packed_grad = kqv.grad().clone();
+        kqv.zero_grad();
+        Tensor k = kqv.slice(-1, 0, hs), q = kqv.slice(-1, hs, 2 * hs), v = kqv.slice(-1, 2 * hs, 3 * hs);
+        Tensor reference = composed(q, k, v, 0.37);
+        (reference * w).sum().backward();
+        INFO("B, T, hs = " << B << ", " << T << ", " << hs);
+        CHECK(allclose(packed, reference, 1e-10, 1e-12));
+        CHECK(allclose(packed_grad, kqv.grad(), 1e-10, 1e-12));
+    }
+}
+
+TEST_CASE("gradcheck: causal_self_attention wrt kqv, also a non-contiguous one") {
+    manual_seed(26);
+    Tensor kqv = randn({2, 4, 6}, DType::Float64).requires_grad_();
+    GradcheckResult r = gradcheck([](const std::vector<Tensor>& in) { return causal_self_attention(in[0], 0.5); }, {kqv});
+    INFO(r.report);
+    CHECK(r.passed);
+    // (2, 4, 6) read through a transposed view of a (6, 4, 2) leaf
+    Tensor leaf = randn({6, 4, 2}, DType::Float64).requires_grad_();
+    GradcheckResult t = gradcheck(
+        [](const std::vector<Tensor>& in) { return causal_self_attention(in[0].transpose(0, 2), 0.5); }, {leaf});
+    INFO(t.report);
+    CHECK(t.passed);
+}
+
 TEST_CASE("causal_attention: float32 agrees with the composed ops to float32 rounding") {
     manual_seed(23);
     Tensor q = randn({2, 100, 16}), k = randn({2, 100, 16}), v = randn({2, 100, 16});
@@ -82,4 +115,11 @@ TEST_CASE("causal_attention: mismatched shapes and dtypes are refused") {
                         Catch::Contains("causal_attention: q, k and v must all be (B, T, hs)") && Catch::Contains("[2, 5, 3]"));
     REQUIRE_THROWS_WITH(causal_attention(zeros({4, 3}), zeros({4, 3}), zeros({4, 3}), 1.0), Catch::Contains("(B, T, hs)"));
     REQUIRE_THROWS_WITH(causal_attention(q, q, zeros({2, 4, 3}, DType::Float64), 1.0), Catch::Contains("one dtype"));
+}
+
+TEST_CASE("causal_self_attention: a kqv that is not (B, T, 3 hs) is refused") {
+    REQUIRE_THROWS_WITH(causal_self_attention(zeros({2, 4, 7}), 1.0),
+                        Catch::Contains("causal_self_attention: kqv must be (B, T, 3 hs)") && Catch::Contains("[2, 4, 7]"));
+    REQUIRE_THROWS_WITH(causal_self_attention(zeros({4, 6}), 1.0), Catch::Contains("(B, T, 3 hs)"));
+    REQUIRE_THROWS_WITH(causal_self_attention(zeros({2, 4, 0}), 1.0), Catch::Contains("(B, T, 3 hs)"));
 }
