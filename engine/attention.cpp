@@ -16,27 +16,33 @@ struct QKV {
     int64_t ld, B, T, hs;
 };
 
-// out = softmax(scale * q k^T, causal) @ v, and lse (B, T), the rows' log-sum-exp the backward recomputes from.
-std::pair<Tensor, Tensor> attention_forward(const QKV& in, double scale) {
-    Tensor out = empty({in.B, in.T, in.hs}, in.q_base.dtype());
-    Tensor lse = empty({in.B, in.T}, in.q_base.dtype());
-    dispatch_floating(out.dtype(), "causal_attention", [&]<typename E>() {
+// What the forward leaves for the backward: its output, each row's log-sum-exp and, when T fits one block of the
+// kernel (the (T, T) probabilities are then small), the probabilities themselves, so the backward skips recomputing.
+struct Saved {
+    Tensor out, lse, probs;
+};
+
+Saved attention_forward(const QKV& in, double scale, bool for_backward) {
+    const DType dtype = in.q_base.dtype();
+    Saved s{empty({in.B, in.T, in.hs}, dtype), empty({in.B, in.T}, dtype), Tensor()};
+    if (for_backward && in.T <= kernels::kAttentionBlock) s.probs = empty({in.B, in.T, in.T}, dtype);
+    dispatch_floating(dtype, "causal_attention", [&]<typename E>() {
         kernels::causal_attention_forward<E>(in.q_base.data<E>() + in.q_at, in.k_base.data<E>() + in.k_at,
-                                             in.v_base.data<E>() + in.v_at, in.ld, out.data<E>(), lse.data<E>(), in.B,
-                                             in.T, in.hs, scale);
+                                             in.v_base.data<E>() + in.v_at, in.ld, s.out.data<E>(), s.lse.data<E>(),
+                                             s.probs.defined() ? s.probs.data<E>() : nullptr, in.B, in.T, in.hs, scale);
     });
-    return {out, lse};
+    return s;
 }
 
 // dq, dk, dv += the gradients, written where `grad` (laid out like `in`, offsets and rows ld apart) keeps them.
-void attention_backward(const QKV& in, const QKV& grad, const Tensor& out, const Tensor& lse, const Tensor& dout,
-                        double scale) {
+void attention_backward(const QKV& in, const QKV& grad, const Saved& saved, const Tensor& dout, double scale) {
     Tensor d = dout.contiguous();
-    dispatch_floating(out.dtype(), "causal_attention", [&]<typename E>() {
+    dispatch_floating(d.dtype(), "causal_attention", [&]<typename E>() {
         kernels::causal_attention_backward<E>(
             in.q_base.data<E>() + in.q_at, in.k_base.data<E>() + in.k_at, in.v_base.data<E>() + in.v_at, in.ld,
-            out.data<E>(), lse.data<E>(), d.data<E>(), grad.q_base.data<E>() + grad.q_at,
-            grad.k_base.data<E>() + grad.k_at, grad.v_base.data<E>() + grad.v_at, grad.ld, in.B, in.T, in.hs, scale);
+            saved.out.data<E>(), saved.lse.data<E>(), saved.probs.defined() ? saved.probs.data<E>() : nullptr,
+            d.data<E>(), grad.q_base.data<E>() + grad.q_at, grad.k_base.data<E>() + grad.k_at,
+            grad.v_base.data<E>() + grad.v_at, grad.ld, in.B, in.T, in.hs, scale);
     });
 }
 
@@ -51,18 +57,20 @@ Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, doubl
                                     ", " + dtype_name(k.dtype()) + " and " + dtype_name(v.dtype()));
     const int64_t B = q.size(0), T = q.size(1), hs = q.size(2);
     const QKV in{q.detach().contiguous(), k.detach().contiguous(), v.detach().contiguous(), 0, 0, 0, hs, B, T, hs};
-    auto [out, lse] = attention_forward(in, scale);
-    if (needs_grad({&q, &k, &v}))
-        set_grad_fn(out, "CausalAttentionBackward", {&q, &k, &v},
-                    [q, k, v, in, lse, y = out.detach(), scale](const Tensor& dout) {
-                        // dq, dk, dv from the recomputed probabilities (see kernels_attention.cpp for the formulas)
-                        const QKV grad{zeros(q.shape(), q.dtype()), zeros(q.shape(), q.dtype()),
-                                       zeros(q.shape(), q.dtype()), 0, 0, 0, in.hs, in.B, in.T, in.hs};
-                        attention_backward(in, grad, y, lse, dout, scale);
-                        accumulate_grad(q, grad.q_base);
-                        accumulate_grad(k, grad.k_base);
-                        accumulate_grad(v, grad.v_base);
-                    });
+    const bool grad = needs_grad({&q, &k, &v});
+    Saved saved = attention_forward(in, scale, grad);
+    Tensor out = saved.out;
+    saved.out = out.detach();
+    if (grad)
+        set_grad_fn(out, "CausalAttentionBackward", {&q, &k, &v}, [q, k, v, in, saved, scale](const Tensor& dout) {
+            // dq, dk, dv from the probabilities (see kernels_attention.cpp for the formulas)
+            const QKV grad{zeros(q.shape(), q.dtype()), zeros(q.shape(), q.dtype()),
+                           zeros(q.shape(), q.dtype()), 0, 0, 0, in.hs, in.B, in.T, in.hs};
+            attention_backward(in, grad, saved, dout, scale);
+            accumulate_grad(q, grad.q_base);
+            accumulate_grad(k, grad.k_base);
+            accumulate_grad(v, grad.v_base);
+        });
     return out;
 }
 
@@ -73,16 +81,18 @@ Tensor causal_self_attention(const Tensor& kqv, double scale) {
     const int64_t B = kqv.size(0), T = kqv.size(1), hs = kqv.size(2) / 3;
     const Tensor base = kqv.detach().contiguous();
     const QKV in{base, base, base, hs, 0, 2 * hs, 3 * hs, B, T, hs};  // k | q | v along the last dim
-    auto [out, lse] = attention_forward(in, scale);
-    if (needs_grad(kqv))
-        set_grad_fn(out, "CausalSelfAttentionBackward", {&kqv},
-                    [kqv, in, lse, y = out.detach(), scale](const Tensor& dout) {
-                        // [dk | dq | dv] in one buffer: the packed projection gets one gradient, no slicing
-                        const Tensor dkqv = zeros(kqv.shape(), kqv.dtype());
-                        attention_backward(in, QKV{dkqv, dkqv, dkqv, in.q_at, in.k_at, in.v_at, in.ld, in.B, in.T, in.hs},
-                                           y, lse, dout, scale);
-                        accumulate_grad(kqv, dkqv);
-                    });
+    const bool grad = needs_grad(kqv);
+    Saved saved = attention_forward(in, scale, grad);
+    Tensor out = saved.out;
+    saved.out = out.detach();
+    if (grad)
+        set_grad_fn(out, "CausalSelfAttentionBackward", {&kqv}, [kqv, in, saved, scale](const Tensor& dout) {
+            // [dk | dq | dv] in one buffer: the packed projection gets one gradient, no slicing
+            const Tensor dkqv = zeros(kqv.shape(), kqv.dtype());
+            attention_backward(in, QKV{dkqv, dkqv, dkqv, in.q_at, in.k_at, in.v_at, in.ld, in.B, in.T, in.hs},
+                               saved, dout, scale);
+            accumulate_grad(kqv, dkqv);
+        });
     return out;
 }
 

@@ -211,17 +211,22 @@ void cross_entropy_backward(const T* logp, const int64_t* target, T scale, T* dx
 
 // ---- fused causal attention (kernels_attention.cpp) -------------------------------------------------------------------
 
+// Query rows per block: the scores of one block are (64, T), and a T up to 64 is one block.
+constexpr int64_t kAttentionBlock = 64;
+
 // out = softmax(scale * q @ k^T with the causal mask) @ v for (B, T, hs) q, k, v whose rows are `ld` elements apart
 // (hs when contiguous; 3 hs for the columns of a packed projection); out (B, T, hs) is contiguous. lse (B, T) gets each
-// row's log-sum-exp of its visible scores, which is all the backward needs to recompute the probabilities.
+// row's log-sum-exp of its visible scores, which is all the backward needs to recompute the probabilities. probs is
+// null, or, when T <= kAttentionBlock, (B, T, T) to keep the probabilities in, so the backward need not recompute.
 template <typename T>
-void causal_attention_forward(const T* q, const T* k, const T* v, int64_t ld, T* out, T* lse, int64_t B, int64_t Tn,
-                              int64_t hs, double scale);
-// dq, dk, dv (rows `ld_grad` apart) += the gradients of that forward, given dout and the saved out and lse.
+void causal_attention_forward(const T* q, const T* k, const T* v, int64_t ld, T* out, T* lse, T* probs, int64_t B,
+                              int64_t Tn, int64_t hs, double scale);
+// dq, dk, dv (rows `ld_grad` apart) += the gradients of that forward, given dout, the saved out and lse, and the
+// saved probs if the forward kept them (else null).
 template <typename T>
 void causal_attention_backward(const T* q, const T* k, const T* v, int64_t ld, const T* out, const T* lse,
-                               const T* dout, T* dq, T* dk, T* dv, int64_t ld_grad, int64_t B, int64_t Tn, int64_t hs,
-                               double scale);
+                               const T* probs, const T* dout, T* dq, T* dk, T* dv, int64_t ld_grad, int64_t B,
+                               int64_t Tn, int64_t hs, double scale);
 
 // ---- BLAS ------------------------------------------------------------------------------------------------------------
 
