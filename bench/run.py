@@ -27,12 +27,15 @@ LOSS_RTOL = 1e-5
 # (at least warmup_steps steps, the first of which gives the loss), then measures for `seconds`, at least min_steps
 # and at most max_steps steps. The large size takes ~0.5 s a step, so it gets a few steps only.
 SIZES = {
-    "tiny": ((4, 8, 32, 16, 16), dict(warmup_seconds=0.3, warmup_steps=2, seconds=2, min_steps=5, max_steps=5000)),
-    "small": ((32, 64, 128, 32, 64), dict(warmup_seconds=0.3, warmup_steps=2, seconds=2, min_steps=5, max_steps=500)),
-    "medium": ((16, 256, 384, 64, 65), dict(warmup_seconds=0.3, warmup_steps=2, seconds=3, min_steps=5, max_steps=100)),
+    "tiny": ((4, 8, 32, 16, 16), dict(warmup_seconds=0.3, warmup_steps=2, seconds=1, min_steps=5, max_steps=5000)),
+    "small": ((32, 64, 128, 32, 64), dict(warmup_seconds=0.3, warmup_steps=2, seconds=1, min_steps=5, max_steps=500)),
+    "medium": ((16, 256, 384, 64, 65), dict(warmup_seconds=0.3, warmup_steps=2, seconds=1, min_steps=5, max_steps=100)),
     "large": ((8, 1024, 512, 64, 65), dict(warmup_seconds=0, warmup_steps=2, seconds=3, min_steps=3, max_steps=8)),
 }
 SGEMM_SIZES = (1024, 2048)
+# Each configuration runs ROUNDS times, ours and PyTorch's alternating (and swapping which goes first), so that a
+# slow spell of this shared machine falls on both sides; the round with the median time is the one reported.
+ROUNDS = 3
 
 
 def run_json(cmd):
@@ -101,13 +104,18 @@ def measure(args, has_torch):
         shape = dict(name=name, B=B, T=T, C=C, head_size=hs, V=V, seed=args.seed)
         for t in THREADS:
             common = ["--mode=step", f"--threads={t}"] + flags(shape) + flags(timing)
-            ours = common + ["--flash"]  # our Head's fused attention; PyTorch runs the notebook's composition
-            out["ours"][name, t] = r = run_json([args.bin] + ours)
-            line = f"{name:6s} {t} thread(s): ours {r['median_ms']:.3f} ms"
+            # our Head's fused attention; PyTorch runs the notebook's composition
+            sides = {"ours": [args.bin] + common + ["--flash"]}
             if has_torch:
-                out["torch"][name, t] = p = run_json([PYTHON, os.path.join(HERE, "bench_torch.py")] + common)
-                line += f", torch {p['median_ms']:.3f} ms"
-            progress(line)
+                sides["torch"] = [PYTHON, os.path.join(HERE, "bench_torch.py")] + common
+            rounds = {side: [] for side in sides}
+            for i in range(ROUNDS):
+                for side in (list(sides) if i % 2 == 0 else list(reversed(sides))):
+                    rounds[side].append(run_json(sides[side]))
+            for side, runs in rounds.items():
+                out[side][name, t] = sorted(runs, key=lambda r: r["median_ms"])[len(runs) // 2]
+            times = {side: " / ".join(f"{r['median_ms']:.3f}" for r in runs) for side, runs in rounds.items()}
+            progress(f"{name:6s} {t} thread(s): " + ", ".join(f"{side} {ms} ms" for side, ms in times.items()))
     perop = ["--mode=perop", "--threads=1", "--seconds=1.5", "--warmup-seconds=0.3"]
     out["perop"]["ours"] = run_json([args.bin] + perop)
     if has_torch:
@@ -197,10 +205,11 @@ def results_header(version, elapsed, others):
         "",
         "Written by `make bench` (bench/run.py). One training step = zero_grad, forward of the notebook's causal Head",
         "(bias-free key/query/value, scaled, causal softmax, @ v) and a Linear(head_size, V) readout, cross-entropy",
-        "over all B*T positions with random targets, backward, AdamW update. Each configuration ran in its own process.",
+        "over all B*T positions with random targets, backward, AdamW update. Each configuration ran in its own process,",
+        f"{ROUNDS} times, ours and PyTorch's alternating; each table row is the run with the median time.",
         "Our Head computes key, query and value as one product x @ [Wk; Wq; Wv]^T; PyTorch runs three nn.Linear.",
-        "Both sides run on this shared virtual machine in the same run, alternating; their times vary from run to run",
-        "(PyTorch's medium step has measured 32 to 49 ms on 2 threads), so compare the ratios of one run.",
+        "Both sides run on a shared virtual machine whose speed drifts (PyTorch's medium step has measured 31 to 52 ms",
+        "on 2 threads on different runs), so compare the ratios of one run rather than times across runs.",
         "FLOPs per step = 3 * F with F = 2*B*T*C*hs*3 + 2*2*B*T*T*hs + 2*B*T*hs*V (forward matmuls, backward counted",
         "as 2F, full T x T products: no credit for causal skipping).",
         "Our Head uses its fused causal attention (head.flash: scores, mask, softmax and @ v in one op over the lower",
