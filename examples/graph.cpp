@@ -89,7 +89,7 @@ int main(int argc, char* argv[]) {
     app.add_option("--mode", opt.mode,
                    "fused: one product for key, query and value, then one causal_softmax op; notebook: three Linear "
                    "calls, then masked_fill(tril == 0, -inf) and softmax; "
-                   "flash: one causal_attention op")
+                   "flash: the one product, then one causal_self_attention op")
         ->check(CLI::IsMember({"fused", "notebook", "flash"}))->capture_default_str();
     app.add_option("--format", opt.format, "picture format Graphviz renders")
         ->check(CLI::IsMember({"svg", "png"}))->capture_default_str();
