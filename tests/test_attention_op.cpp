@@ -69,7 +69,7 @@ TEST_CASE("causal_self_attention: equals the composed ops on the slices of kqv, 
     }
 }
 
-TEST_CASE("gradcheck: causal_self_attention wrt kqv, also a non-contiguous one") {
+TEST_CASE("gradcheck: causal_self_attention wrt kqv, non-contiguous, and past one block") {
     manual_seed(26);
     Tensor kqv = randn({2, 4, 6}, DType::Float64).requires_grad_();
     GradcheckResult r = gradcheck([](const std::vector<Tensor>& in) { return causal_self_attention(in[0], 0.5); }, {kqv});
@@ -81,6 +81,12 @@ TEST_CASE("gradcheck: causal_self_attention wrt kqv, also a non-contiguous one")
         [](const std::vector<Tensor>& in) { return causal_self_attention(in[0].transpose(0, 2), 0.5); }, {leaf});
     INFO(t.report);
     CHECK(t.passed);
+    // T = 66 spans two blocks: the backward recomputes the probabilities instead of keeping them
+    Tensor long_kqv = randn({1, 66, 3}, DType::Float64).requires_grad_();
+    GradcheckResult l = gradcheck([](const std::vector<Tensor>& in) { return causal_self_attention(in[0], 0.5); },
+                                  {long_kqv});
+    INFO(l.report);
+    CHECK(l.passed);
 }
 
 TEST_CASE("causal_attention: float32 agrees with the composed ops to float32 rounding") {
