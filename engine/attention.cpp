@@ -62,7 +62,8 @@ Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, doubl
     Tensor out = saved.out;
     saved.out = out.detach();
     if (grad)
-        set_grad_fn(out, "CausalAttentionBackward", {&q, &k, &v}, [q, k, v, in, saved, scale](const Tensor& dout) {
+        set_grad_fn(out, "CausalAttentionBackward", {&q, &k, &v}, /*saved=*/{in.q_base, in.k_base, in.v_base, saved.out},
+                    [q, k, v, in, saved, scale](const Tensor& dout) {
             // dq, dk, dv from the probabilities (see kernels_attention.cpp for the formulas)
             const QKV grad{zeros(q.shape(), q.dtype()), zeros(q.shape(), q.dtype()),
                            zeros(q.shape(), q.dtype()), 0, 0, 0, in.hs, in.B, in.T, in.hs};
@@ -86,7 +87,8 @@ Tensor causal_self_attention(const Tensor& kqv, double scale) {
     Tensor out = saved.out;
     saved.out = out.detach();
     if (grad)
-        set_grad_fn(out, "CausalSelfAttentionBackward", {&kqv}, [kqv, in, saved, scale](const Tensor& dout) {
+        set_grad_fn(out, "CausalSelfAttentionBackward", {&kqv}, /*saved=*/{base, saved.out},
+                    [kqv, in, saved, scale](const Tensor& dout) {
             // [dk | dq | dv] in one buffer: the packed projection gets one gradient, no slicing
             const Tensor dkqv = zeros(kqv.shape(), kqv.dtype());
             attention_backward(in, QKV{dkqv, dkqv, dkqv, in.q_at, in.k_at, in.v_at, in.ld, in.B, in.T, in.hs},

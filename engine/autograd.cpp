@@ -37,6 +37,20 @@ void check_finite(const Tensor& t, const std::string& what) {
 
 std::string describe(const Node& node) { return "'" + node.name + "' (op #" + std::to_string(node.sequence) + ")"; }
 
+// Throws if a tensor the node saved was written in place after the op ran: its values are not the forward's.
+void check_saved(const Node& node) {
+    for (const SavedTensor& s : node.saved) {
+        const Storage* storage = s.tensor.impl().storage.get();
+        if (storage == s.storage.get() && storage->version() == s.version) continue;
+        const std::string& name = s.tensor.name();
+        throw std::runtime_error(
+            "backward: a tensor of shape " + shape_str(s.tensor.shape()) + (name.empty() ? "" : " ('" + name + "')") +
+            " was modified by an in-place operation after " + node.name + " saved it (its version was " +
+            std::to_string(s.version) + ", now " + std::to_string(storage->version()) +
+            "); run backward() before writing into it, or write into a clone()");
+    }
+}
+
 }  // namespace
 
 bool grad_mode_enabled() { return g_grad_mode; }
@@ -56,11 +70,18 @@ bool needs_grad(const std::vector<const Tensor*>& inputs) {
 }
 
 void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>& inputs,
-                 std::function<void(const Tensor& dout)> backward) {
+                 std::initializer_list<Tensor> saved, std::function<void(const Tensor& dout)> backward) {
     auto node = std::make_shared<Node>();
     node->name = std::move(name);
     for (const Tensor* t : inputs)
         if (t->defined() && t->requires_grad()) node->inputs.push_back(t->impl_ptr());
+    node->saved.reserve(saved.size());
+    for (const Tensor& t : saved) {
+        if (t.impl_ptr() == out.impl_ptr())
+            throw std::logic_error(node->name + ": an op must save out.detach(), not its own result (a cycle)");
+        const std::shared_ptr<Storage>& storage = t.impl().storage;
+        node->saved.push_back({t, storage, storage->version()});
+    }
     node->backward = std::move(backward);
     node->sequence = ++g_ops_created;
     if (g_anomaly_mode) check_finite(out, "the output of " + describe(*node));
@@ -84,6 +105,7 @@ Node::~Node() {
     std::vector<std::shared_ptr<Node>> orphans;
     auto adopt = [&orphans](Node& n) {
         n.backward = nullptr;
+        n.saved.clear();  // saved tensors may be inputs too: drop these handles before counting the inputs' owners
         for (auto& input : n.inputs)
             if (input.use_count() == 1 && input->grad_fn && input->grad_fn.use_count() == 1)
                 orphans.push_back(std::move(input->grad_fn));
@@ -226,6 +248,7 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
         Node& node = *t->grad_fn;
         // A tensor that got no gradient (its consumers gave none) contributes nothing further.
         if (t->incoming_grad) {
+            check_saved(node);
             g_running = &node;
             struct Reset { ~Reset() { g_running = nullptr; } } reset;  // also when backward throws
             node.backward(Tensor(t->incoming_grad));
@@ -235,6 +258,7 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
         }
         if (!retain_graph) {
             node.backward = nullptr;  // frees the tensors this op saved for backward
+            node.saved.clear();
             node.inputs.clear();
         }
         t.reset();

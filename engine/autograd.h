@@ -8,9 +8,15 @@
 // Ownership: result -> Node -> inputs. A backward function captures its inputs (or tensors with no grad_fn), never
 // its own result: that would be a shared_ptr cycle and leak the graph. An op that needs its result in backward
 // (softmax) saves result.detach(), a second handle to the same values with no grad_fn.
+//
+// Saved tensors: an op names the tensors whose values its backward reads (mul saves a and b, exp its result, add
+// nothing). The Node records each one's version (Storage::version, bumped by every in-place write), and backward
+// throws std::runtime_error, naming the op and the tensor, if any of them was written since: the gradient would
+// otherwise be computed from values the forward never saw, as PyTorch also refuses.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,9 +25,17 @@
 
 namespace ag {
 
+// A tensor that a backward function reads, with the buffer and its version when the op ran.
+struct SavedTensor {
+    Tensor tensor;
+    std::shared_ptr<Storage> storage;  // the buffer the values were in (Tensor::set_data may give tensor another)
+    uint64_t version;
+};
+
 struct Node {
     std::string name;                                   // "MatmulBackward": shown in graph dumps and errors
     std::vector<std::shared_ptr<TensorImpl>> inputs;    // the tensors this op read that require grad
+    std::vector<SavedTensor> saved;                     // what backward reads, checked unchanged before it runs
     std::function<void(const Tensor& dout)> backward;   // null once run (the graph is freed) unless retained
     uint64_t visit_mark = 0;                            // scratch for the topological sort
     uint64_t sequence = 0;                              // creation order on this thread: "op #12" in anomaly reports
@@ -74,9 +88,11 @@ inline bool needs_grad(const Tensor& a, const Tensor& b) {
 }
 
 // Makes `out` the result of a recorded op: out.requires_grad becomes true and out.grad_fn a Node with these
-// inputs (those that require grad become edges) and this backward function.
+// inputs (those that require grad become edges), the tensors whose values the backward function reads (`saved`,
+// their versions recorded; never `out` itself, save out.detach()) and the backward function:
+//   set_grad_fn(out, "MulBackward", {&a, &b}, /*saved=*/{a, b}, [a, b](const Tensor& dout) { ... });
 void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>& inputs,
-                 std::function<void(const Tensor& dout)> backward);
+                 std::initializer_list<Tensor> saved, std::function<void(const Tensor& dout)> backward);
 
 // How a backward function hands a gradient to an input: input.grad += g. When g has the broadcast shape
 // of the op rather than input's own shape, it is first summed back to input's shape (sum_to). No-op when the

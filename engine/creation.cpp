@@ -1,4 +1,5 @@
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 
 #include "engine/autograd.h"
@@ -17,7 +18,7 @@ Tensor full(const Shape& shape, double value, DType dtype) {
     Tensor out = empty(shape, dtype);
     dispatch_all(dtype, [&]<typename T>() {
         T* p = out.data<T>();
-        const T v = static_cast<T>(value);
+        const T v = to_element<T>(value, "full");
         for (int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = v;
     });
     return out;
@@ -26,14 +27,19 @@ Tensor full(const Shape& shape, double value, DType dtype) {
 Tensor arange(double end, DType dtype) { return arange(0, end, 1, dtype); }
 
 Tensor arange(double start, double end, double step, DType dtype) {
+    std::ostringstream got;  // shortest form, as Python prints it: start=0, end=1e+30, step=0.5
+    got << "start=" << start << ", end=" << end << ", step=" << step;
     if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
-        throw std::invalid_argument("arange: start, end and step must be finite and step nonzero; got start=" +
-                                    std::to_string(start) + ", end=" + std::to_string(end) + ", step=" + std::to_string(step));
-    int64_t n = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((end - start) / step)));
+        throw std::invalid_argument("arange: start, end and step must be finite and step nonzero; got " + got.str());
+    // The count in double first: (end - start) / step can be far beyond int64 (arange(0, 1e30)).
+    const double count = std::max(0.0, std::ceil((end - start) / step));
+    if (!(count < 9223372036854775808.0))
+        throw std::length_error("arange: " + got.str() + " gives more elements than a 64-bit size can count");
+    const int64_t n = static_cast<int64_t>(count);
     Tensor out = empty({n}, dtype);
     dispatch_all(dtype, [&]<typename T>() {
         T* p = out.data<T>();
-        for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + static_cast<double>(i) * step);
+        for (int64_t i = 0; i < n; ++i) p[i] = to_element<T>(start + static_cast<double>(i) * step, "arange");
     });
     return out;
 }
@@ -44,7 +50,7 @@ static Tensor triangle(const Tensor& a, int64_t diagonal, bool lower, const char
         throw std::invalid_argument(std::string(op) + ": needs a tensor with at least 2 dims; got shape " +
                                     shape_str(a.shape()));
     Tensor out = a.detach().clone();
-    const int64_t rows = a.size(-2), cols = a.size(-1), mats = a.numel() / std::max<int64_t>(1, rows * cols);
+    const int64_t rows = a.size(-2), cols = a.size(-1), mats = numel_of(a.shape(), 0, a.dim() - 2);
     dispatch_all(a.dtype(), [&]<typename T>() {
         T* p = out.data<T>();
         for (int64_t m = 0; m < mats; ++m)
@@ -55,7 +61,7 @@ static Tensor triangle(const Tensor& a, int64_t diagonal, bool lower, const char
                 }
     });
     if (needs_grad(a))
-        set_grad_fn(out, lower ? "TrilBackward" : "TriuBackward", {&a}, [a, diagonal, lower, op](const Tensor& dout) {
+        set_grad_fn(out, lower ? "TrilBackward" : "TriuBackward", {&a}, /*saved=*/{}, [a, diagonal, lower, op](const Tensor& dout) {
             accumulate_grad(a, triangle(dout, diagonal, lower, op));  // da += tril(dout) (or triu)
         });
     return out;
@@ -109,7 +115,7 @@ Tensor tensor(const NestedList& data, DType dtype) {
     Tensor out = empty(data.shape(), dtype);
     dispatch_all(dtype, [&]<typename T>() {
         T* p = out.data<T>();
-        for (size_t i = 0; i < data.values().size(); ++i) p[i] = static_cast<T>(data.values()[i]);
+        for (size_t i = 0; i < data.values().size(); ++i) p[i] = to_element<T>(data.values()[i], "tensor");
     });
     return out;
 }

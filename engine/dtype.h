@@ -1,8 +1,11 @@
 // Element types a tensor can hold, and the one place that turns a runtime dtype into a C++ type.
 #pragma once
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace ag {
 
@@ -32,6 +35,30 @@ inline std::string dtype_name(DType t) {
 }
 
 inline bool is_floating(DType t) { return t == DType::Float32 || t == DType::Float64; }
+
+// Throws std::invalid_argument "op: value nan cannot be converted to torch.int64 without overflow".
+[[noreturn]] void throw_not_representable(double value, DType t, const char* op);
+
+// A number as an element of type T, as PyTorch converts a Python number into a tensor of that dtype: float32
+// rounds to nearest (NaN and infinities stay, but a finite value beyond float's range is an error, not inf),
+// int64 truncates toward zero (NaN, infinities and values outside int64 are errors), bool is value != 0.
+template <typename T>
+T to_element(double value, const char* op) {
+    if constexpr (std::is_same_v<T, bool>) {
+        return value != 0;
+    } else if constexpr (std::is_same_v<T, int64_t>) {
+        // 2^63 is exactly representable; the range is [-2^63, 2^63), and NaN fails both comparisons.
+        if (!(value >= -9223372036854775808.0 && value < 9223372036854775808.0))
+            throw_not_representable(value, DType::Int64, op);
+        return static_cast<int64_t>(value);
+    } else if constexpr (std::is_same_v<T, float>) {
+        if (std::isfinite(value) && std::abs(value) > std::numeric_limits<float>::max())
+            throw_not_representable(value, DType::Float32, op);
+        return static_cast<float>(value);
+    } else {
+        return value;
+    }
+}
 
 template <typename T> constexpr DType dtype_of();
 template <> constexpr DType dtype_of<float>() { return DType::Float32; }

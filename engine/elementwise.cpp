@@ -40,7 +40,7 @@ Tensor unary(const Tensor& a, const char* op, F f) {
 Tensor add(const Tensor& a, const Tensor& b) {
     Tensor out = binary(a, b, "add", [](auto x, auto y) { return x + y; });
     if (needs_grad(a, b))
-        set_grad_fn(out, "AddBackward", {&a, &b}, [a, b](const Tensor& dout) {
+        set_grad_fn(out, "AddBackward", {&a, &b}, /*saved=*/{}, [a, b](const Tensor& dout) {
             accumulate_grad(a, dout);  // da += dout
             accumulate_grad(b, dout);  // db += dout
         });
@@ -50,7 +50,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 Tensor sub(const Tensor& a, const Tensor& b) {
     Tensor out = binary(a, b, "sub", [](auto x, auto y) { return x - y; });
     if (needs_grad(a, b))
-        set_grad_fn(out, "SubBackward", {&a, &b}, [a, b](const Tensor& dout) {
+        set_grad_fn(out, "SubBackward", {&a, &b}, /*saved=*/{}, [a, b](const Tensor& dout) {
             accumulate_grad(a, dout);                          // da += dout
             if (b.requires_grad()) accumulate_grad(b, -dout);  // db -= dout
         });
@@ -60,7 +60,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 Tensor mul(const Tensor& a, const Tensor& b) {
     Tensor out = binary(a, b, "mul", [](auto x, auto y) { return x * y; });
     if (needs_grad(a, b))
-        set_grad_fn(out, "MulBackward", {&a, &b}, [a, b](const Tensor& dout) {
+        set_grad_fn(out, "MulBackward", {&a, &b}, /*saved=*/{a, b}, [a, b](const Tensor& dout) {
             if (a.requires_grad()) accumulate_grad(a, dout * b);  // da += dout * b
             if (b.requires_grad()) accumulate_grad(b, dout * a);  // db += dout * a
         });
@@ -70,7 +70,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 Tensor div(const Tensor& a, const Tensor& b) {
     Tensor out = binary(a, b, "div", [](auto x, auto y) { return x / y; });
     if (needs_grad(a, b))
-        set_grad_fn(out, "DivBackward", {&a, &b}, [a, b](const Tensor& dout) {
+        set_grad_fn(out, "DivBackward", {&a, &b}, /*saved=*/{a, b}, [a, b](const Tensor& dout) {
             if (a.requires_grad()) accumulate_grad(a, dout / b);            // da += dout / b
             if (b.requires_grad()) accumulate_grad(b, -dout * a / (b * b));  // db += -dout * a / b^2
         });
@@ -80,7 +80,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 Tensor neg(const Tensor& a) {
     Tensor out = unary(a, "neg", [](auto x) { return -x; });
     if (needs_grad(a))
-        set_grad_fn(out, "NegBackward", {&a}, [a](const Tensor& dout) {
+        set_grad_fn(out, "NegBackward", {&a}, /*saved=*/{}, [a](const Tensor& dout) {
             accumulate_grad(a, -dout);  // da += -dout
         });
     return out;
@@ -89,7 +89,7 @@ Tensor neg(const Tensor& a) {
 Tensor pow(const Tensor& a, double p) {
     Tensor out = unary(a, "pow", [p](auto x) { return static_cast<decltype(x)>(std::pow(x, p)); });
     if (needs_grad(a))
-        set_grad_fn(out, "PowBackward", {&a}, [a, p](const Tensor& dout) {
+        set_grad_fn(out, "PowBackward", {&a}, /*saved=*/{a}, [a, p](const Tensor& dout) {
             if (p == 0) accumulate_grad(a, zeros_like(a));  // a^0 = 1: da += 0 (also at a = 0, where a^-1 is inf)
             else accumulate_grad(a, dout * pow(a, p - 1) * p);  // da += dout * p * a^(p-1)
         });
@@ -98,17 +98,19 @@ Tensor pow(const Tensor& a, double p) {
 
 Tensor exp(const Tensor& a) {
     Tensor out = unary(a, "exp", [](auto x) { return std::exp(x); });
-    if (needs_grad(a))
-        set_grad_fn(out, "ExpBackward", {&a}, [a, y = out.detach()](const Tensor& dout) {
+    if (needs_grad(a)) {
+        const Tensor y = out.detach();  // the result, without its grad_fn (no cycle)
+        set_grad_fn(out, "ExpBackward", {&a}, /*saved=*/{y}, [a, y](const Tensor& dout) {
             accumulate_grad(a, dout * y);  // da += dout * exp(a)
         });
+    }
     return out;
 }
 
 Tensor log(const Tensor& a) {
     Tensor out = unary(a, "log", [](auto x) { return std::log(x); });
     if (needs_grad(a))
-        set_grad_fn(out, "LogBackward", {&a}, [a](const Tensor& dout) {
+        set_grad_fn(out, "LogBackward", {&a}, /*saved=*/{a}, [a](const Tensor& dout) {
             accumulate_grad(a, dout / a);  // da += dout / a
         });
     return out;
@@ -116,19 +118,23 @@ Tensor log(const Tensor& a) {
 
 Tensor sqrt(const Tensor& a) {
     Tensor out = unary(a, "sqrt", [](auto x) { return std::sqrt(x); });
-    if (needs_grad(a))
-        set_grad_fn(out, "SqrtBackward", {&a}, [a, y = out.detach()](const Tensor& dout) {
+    if (needs_grad(a)) {
+        const Tensor y = out.detach();  // the result, without its grad_fn (no cycle)
+        set_grad_fn(out, "SqrtBackward", {&a}, /*saved=*/{y}, [a, y](const Tensor& dout) {
             accumulate_grad(a, dout / (y * 2.0));  // da += dout / (2 sqrt(a))
         });
+    }
     return out;
 }
 
 Tensor tanh(const Tensor& a) {
     Tensor out = unary(a, "tanh", [](auto x) { return std::tanh(x); });
-    if (needs_grad(a))
-        set_grad_fn(out, "TanhBackward", {&a}, [a, y = out.detach()](const Tensor& dout) {
+    if (needs_grad(a)) {
+        const Tensor y = out.detach();  // the result, without its grad_fn (no cycle)
+        set_grad_fn(out, "TanhBackward", {&a}, /*saved=*/{y}, [a, y](const Tensor& dout) {
             accumulate_grad(a, dout * (1.0 - y * y));  // da += dout * (1 - tanh(a)^2)
         });
+    }
     return out;
 }
 
@@ -136,21 +142,10 @@ Tensor relu(const Tensor& a) {
     // Written so that NaN stays NaN (and -0 stays -0), as torch.relu (clamp_min) does.
     Tensor out = unary(a, "relu", [](auto x) { return x < 0 ? decltype(x)(0) : x; });
     if (needs_grad(a))
-        set_grad_fn(out, "ReluBackward", {&a}, [a](const Tensor& dout) {
+        set_grad_fn(out, "ReluBackward", {&a}, /*saved=*/{a}, [a](const Tensor& dout) {
             accumulate_grad(a, dout.masked_fill(a <= 0.0, 0.0));  // da += dout * (a > 0)
         });
     return out;
-}
-
-void add_(const Tensor& a, const Tensor& b) {
-    if (a.requires_grad() && grad_mode_enabled())
-        throw std::invalid_argument("add_: cannot write in place into a tensor that requires grad; do it under "
-                                    "NoGradGuard (as optimisers do)");
-    check_same_dtype(a, b, "add_");
-    if (broadcast_shapes(a.shape(), b.shape(), "add_") != a.shape())
-        throw std::invalid_argument("add_: the added tensor must broadcast to the target's shape; got " +
-                                    shape_str(b.shape()) + " into " + shape_str(a.shape()));
-    dispatch_floating(a.dtype(), "add_", [&]<typename T>() { kernels::zip<T, T>(a, a, b, [](T x, T y) { return x + y; }); });
 }
 
 Tensor masked_fill(const Tensor& a, const Tensor& mask, double value) {
@@ -162,11 +157,11 @@ Tensor masked_fill(const Tensor& a, const Tensor& mask, double value) {
                                     shape_str(mask.shape()) + " for tensor " + shape_str(a.shape()));
     Tensor out = empty(a.shape(), a.dtype());
     dispatch_all(a.dtype(), [&]<typename T>() {
-        const T v = static_cast<T>(value);
+        const T v = to_element<T>(value, "masked_fill");
         kernels::zip<T, T, bool>(out, a, mask, [v](T x, bool masked) { return masked ? v : x; });
     });
     if (needs_grad(a))
-        set_grad_fn(out, "MaskedFillBackward", {&a}, [a, mask](const Tensor& dout) {
+        set_grad_fn(out, "MaskedFillBackward", {&a}, /*saved=*/{mask}, [a, mask](const Tensor& dout) {
             accumulate_grad(a, masked_fill(dout, mask, 0.0));  // da += dout where the mask is false, else 0
         });
     return out;

@@ -50,10 +50,9 @@ struct Formatter {
     std::size_t width = 1;  // every cell is right-aligned to this many characters
 
     // The value without padding.
+    std::string text(int64_t v) const { return std::to_string(v); }  // integers print exactly
     std::string text(double v) const {
         if (kind == ValueKind::Boolean) return v != 0 ? "True" : "False";
-        // "+ 0.0" turns -0.0 into 0.0; printing the double with "%.0f" avoids any int64 cast.
-        if (kind == ValueKind::Integer) return printf_number(v + 0.0, 0, false);
         if (sci_mode) return printf_number(v, kPrecision, true);
         // The trailing "." marks a whole-number float; nan and inf get none.
         if (int_mode) return printf_number(v, 0, false) + (std::isfinite(v) ? "." : "");
@@ -62,7 +61,8 @@ struct Formatter {
 
     // The value right-aligned in its column. Text longer than the width (nan, inf, -0.0000 are
     // not measured, see make_formatter) is left as it is.
-    std::string cell(double v) const {
+    template <typename V>
+    std::string cell(V v) const {
         std::string t = text(v);
         return std::string(width - std::min(width, t.size()), ' ') + t;
     }
@@ -95,13 +95,21 @@ Formatter make_formatter(ValueKind kind, const std::vector<double>& shown) {
     for (double v : measured) f.width = std::max(f.width, f.text(v).size());
     return f;
 }
+Formatter make_formatter(ValueKind, const std::vector<int64_t>& shown) {
+    Formatter f;
+    f.kind = ValueKind::Integer;
+    for (int64_t v : shown) f.width = std::max(f.width, f.text(v).size());
+    return f;
+}
 
 // ---- Walking the tensor --------------------------------------------------------------------
 
-// The tensor being printed, with row-major strides so an element is values[sum(index * stride)].
+// The tensor being printed, with row-major strides so an element is values[sum(index * stride)]; V is double for
+// floats and booleans, int64_t for integers.
+template <typename V>
 struct Layout {
     const std::vector<int64_t>& shape;
-    const std::vector<double>& values;
+    const std::vector<V>& values;
     std::vector<int64_t> strides;
     bool summarize;  // true when the tensor has more than kThreshold elements
 };
@@ -125,7 +133,8 @@ std::vector<int64_t> shown_indices(int64_t n, bool summarize) {
 
 // Appends the shown elements below (dim, offset) to out, in print order. The formatter is built
 // from these alone, so a huge value hidden in the summarized middle does not change the style.
-void collect_shown(const Layout& t, std::size_t dim, int64_t offset, std::vector<double>& out) {
+template <typename V>
+void collect_shown(const Layout<V>& t, std::size_t dim, int64_t offset, std::vector<V>& out) {
     if (dim == t.shape.size()) {
         out.push_back(t.values[static_cast<std::size_t>(offset)]);
         return;
@@ -143,7 +152,8 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
 
 // The innermost dimension: "[a, b, c]", wrapped so each line holds as many cells as fit in the
 // line width after the indent. Continuation lines are indented one past the "[".
-std::string render_row(const Layout& t, const Formatter& f, int64_t offset, std::size_t indent) {
+template <typename V>
+std::string render_row(const Layout<V>& t, const Formatter& f, int64_t offset, std::size_t indent) {
     std::vector<std::string> cells;
     for (int64_t i : shown_indices(t.shape.back(), t.summarize)) {
         // The last dimension has stride 1, so element i of the row sits at offset + i.
@@ -168,7 +178,8 @@ std::string render_row(const Layout& t, const Formatter& f, int64_t offset, std:
 // Brackets for dimension dim and everything inside it. Sub-blocks are separated by a comma and
 // as many line breaks as they have dimensions minus one: rows of a matrix sit on consecutive
 // lines, the matrices of a 3-D tensor have one blank line between them, and so on.
-std::string render(const Layout& t, const Formatter& f, std::size_t dim, int64_t offset,
+template <typename V>
+std::string render(const Layout<V>& t, const Formatter& f, std::size_t dim, int64_t offset,
                    std::size_t indent) {
     if (dim + 1 == t.shape.size()) return render_row(t, f, offset, indent);
     std::vector<std::string> blocks;
@@ -216,10 +227,10 @@ std::vector<int64_t> row_major_strides(const std::vector<int64_t>& shape) {
     return strides;
 }
 
-}  // namespace
-
-std::string format_tensor(const std::vector<int64_t>& shape, const std::vector<double>& values,
-                          ValueKind kind, const std::vector<std::string>& suffixes) {
+// Both overloads: check the shape against the values, render the body, add the suffixes.
+template <typename V>
+std::string format_values(const std::vector<int64_t>& shape, const std::vector<V>& values, ValueKind kind,
+                          const std::vector<std::string>& suffixes) {
     int64_t numel = 1;
     for (int64_t n : shape) {
         if (n < 0) throw std::invalid_argument("format_tensor: bad shape " + shape_text(shape));
@@ -236,14 +247,28 @@ std::string format_tensor(const std::vector<int64_t>& shape, const std::vector<d
         // An empty tensor shows its shape unless it is 1-D, as NumPy does.
         if (shape.size() != 1) all_suffixes.push_back("size=" + shape_text(shape));
     } else {
-        Layout t{shape, values, row_major_strides(shape), values.size() > kThreshold};
-        std::vector<double> shown;
+        Layout<V> t{shape, values, row_major_strides(shape), values.size() > kThreshold};
+        std::vector<V> shown;
         collect_shown(t, 0, 0, shown);
         Formatter f = make_formatter(kind, shown);
         body = shape.empty() ? f.cell(values[0]) : render(t, f, 0, 0, kIndent);
     }
     all_suffixes.insert(all_suffixes.end(), suffixes.begin(), suffixes.end());
     return add_suffixes("tensor(" + body, all_suffixes);
+}
+
+}  // namespace
+
+std::string format_tensor(const std::vector<int64_t>& shape, const std::vector<double>& values, ValueKind kind,
+                          const std::vector<std::string>& suffixes) {
+    if (kind == ValueKind::Integer)
+        throw std::invalid_argument("format_tensor: integers are formatted from int64 values, exactly");
+    return format_values(shape, values, kind, suffixes);
+}
+
+std::string format_tensor(const std::vector<int64_t>& shape, const std::vector<int64_t>& values,
+                          const std::vector<std::string>& suffixes) {
+    return format_values(shape, values, ValueKind::Integer, suffixes);
 }
 
 }  // namespace ag

@@ -13,12 +13,15 @@ enum class ValueKind { Floating, Integer, Boolean };
 
 // Formats a tensor like PyTorch's repr: "tensor([...]" + suffixes + ")", using PyTorch's
 // default print options (precision 4, threshold 1000, edgeitems 3, linewidth 80, sci mode auto).
-// values: every element in row-major order, converted to double (integers exactly; bool as 0/1).
+// values: every element in row-major order, as double; kind is Floating, or Boolean (0 or 1).
 // suffixes: extra "key=value" parts such as "dtype=torch.float64" or "requires_grad=True", in
 // order; the caller decides which apply. format_tensor itself adds "size=(0, 3)" for empty tensors
 // with other than one dimension, as PyTorch does (before the caller's suffixes).
 // Throws std::invalid_argument if values.size() does not match the shape.
 std::string format_tensor(const std::vector<int64_t>& shape, const std::vector<double>& values,
                           ValueKind kind, const std::vector<std::string>& suffixes = {});
+// The same for integers, printed exactly (every int64, INT64_MAX included).
+std::string format_tensor(const std::vector<int64_t>& shape, const std::vector<int64_t>& values,
+                          const std::vector<std::string>& suffixes = {});
 
 }  // namespace ag

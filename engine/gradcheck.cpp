@@ -92,6 +92,18 @@ std::string describe_failure(const GradcheckResult& r, const Tensor& input, cons
     return s.str();
 }
 
+// eps must be a usable step, the tolerances non-negative: otherwise a failure would blame a correct backward.
+void check_options(const GradcheckOptions& o) {
+    auto refuse = [](const std::string& rule, double got) {
+        std::ostringstream s;
+        s << "gradcheck: " << rule << "; got " << got;
+        throw std::invalid_argument(s.str());
+    };
+    if (!(o.eps > 0) || !std::isfinite(o.eps)) refuse("eps must be positive and finite", o.eps);
+    if (!(o.atol >= 0) || !std::isfinite(o.atol)) refuse("atol must be non-negative and finite", o.atol);
+    if (!(o.rtol >= 0) || !std::isfinite(o.rtol)) refuse("rtol must be non-negative and finite", o.rtol);
+}
+
 void check_inputs(const std::vector<Tensor>& inputs) {
     bool any = false;
     for (size_t k = 0; k < inputs.size(); ++k) {
@@ -111,6 +123,7 @@ void check_inputs(const std::vector<Tensor>& inputs) {
 }  // namespace
 
 GradcheckResult gradcheck(const Fn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
+    check_options(options);
     check_inputs(inputs);
     GradcheckResult result;
     {

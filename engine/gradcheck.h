@@ -20,6 +20,7 @@
 
 namespace ag {
 
+// gradcheck throws std::invalid_argument unless eps > 0 and atol, rtol >= 0, all finite.
 struct GradcheckOptions {
     double eps = 1e-6;   // the finite-difference step
     double atol = 1e-5;  // absolute tolerance

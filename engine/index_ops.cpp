@@ -23,7 +23,9 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
         if (t.shape() != expected || t.dtype() != first.dtype())
             throw std::invalid_argument("cat: tensors must match in dtype and in every dim but " + std::to_string(dim) +
                                         "; got " + shape_str(first.shape()) + " and " + shape_str(t.shape()));
-        shape[dim] += t.shape()[dim];
+        if (__builtin_add_overflow(shape[dim], t.shape()[dim], &shape[dim]))
+            throw std::length_error("cat: the joined size along dim " + std::to_string(dim) +
+                                    " overflows a 64-bit size");
     }
     Tensor out = empty(shape, first.dtype());
     int64_t at = 0;
@@ -34,7 +36,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     std::vector<const Tensor*> inputs;
     for (const Tensor& t : tensors) inputs.push_back(&t);
     if (needs_grad(inputs))
-        set_grad_fn(out, "CatBackward", inputs, [tensors, dim](const Tensor& dout) {
+        set_grad_fn(out, "CatBackward", inputs, /*saved=*/{}, [tensors, dim](const Tensor& dout) {
             int64_t start = 0;  // d tensors[i] += dout[.., start : start + size_i, ..]
             for (const Tensor& t : tensors) {
                 accumulate_grad(t, dout.slice(dim, start, start + t.shape()[dim]));
@@ -60,8 +62,7 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index) {
                                         " of size " + std::to_string(D));
     // Seen as (outer, D, inner) -> (outer, n, inner): copy whole inner blocks.
     const Tensor src = a.detach().contiguous();
-    const int64_t inner = numel_of(Shape(a.shape().begin() + dim + 1, a.shape().end()));
-    const int64_t outer = D * inner == 0 ? 0 : a.numel() / (D * inner);
+    const int64_t outer = numel_of(a.shape(), 0, dim), inner = numel_of(a.shape(), dim + 1, a.dim());
     const size_t bytes = static_cast<size_t>(inner) * dtype_size(a.dtype());
     Shape shape = a.shape();
     shape[dim] = n;
@@ -71,7 +72,7 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index) {
     for (int64_t o = 0; o < outer; ++o)
         for (int64_t i = 0; i < n; ++i) std::memcpy(to + (o * n + i) * bytes, from + (o * D + ids[i]) * bytes, bytes);
     if (needs_grad(a))
-        set_grad_fn(out, "IndexSelectBackward", {&a}, [a, idx, dim, outer, inner](const Tensor& dout) {
+        set_grad_fn(out, "IndexSelectBackward", {&a}, /*saved=*/{idx}, [a, idx, dim, outer, inner](const Tensor& dout) {
             // da[.., index[i], ..] += dout[.., i, ..]   (repeated indices add up)
             const Tensor d = dout.contiguous();
             Tensor da = zeros(a.shape(), a.dtype());

@@ -128,7 +128,7 @@ void for_each_row(const Loop<N>& loop_in, RowFn row) {
     Loop<N> loop = coalesce(loop_in);
     const int64_t nd = static_cast<int64_t>(loop.shape.size());
     const int64_t n = loop.shape[nd - 1];
-    const int64_t rows = numel_of(loop.shape) / (n ? n : 1);
+    const int64_t rows = numel_of(loop.shape, 0, nd - 1);
     if (n == 0 || rows == 0) return;
     std::array<int64_t, N> steps;
     for (size_t k = 0; k < N; ++k) steps[k] = loop.strides[k][nd - 1];

@@ -75,7 +75,7 @@ Tensor product(Tensor a, Tensor b) {
     if (b.dim() == 2 && a.dim() > 2 && a.is_contiguous()) {
         Shape out_shape = batch;
         out_shape.insert(out_shape.end(), {M, N});
-        return reshape(product(reshape(a, {-1, K}), b), out_shape);
+        return reshape(product(reshape(a, {numel_of(a.shape(), 0, a.dim() - 1), K}), b), out_shape);
     }
     Shape out_shape = batch;
     out_shape.insert(out_shape.end(), {M, N});
@@ -110,13 +110,14 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     if (a.dim() == 1) out_shape.erase(out_shape.end() - (b.dim() == 1 ? 1 : 2));
     Tensor out = out_shape == out2.shape() ? out2 : reshape(out2, out_shape);
     if (needs_grad(a, b))
-        set_grad_fn(out, "MatmulBackward", {&a, &b}, [a, b, a2, b2, out2_shape = out2.shape()](const Tensor& dout) {
+        set_grad_fn(out, "MatmulBackward", {&a, &b}, /*saved=*/{a, b}, [a, b, a2, b2, out2_shape = out2.shape()](const Tensor& dout) {
             // da += dout @ b^T ; db += a^T @ dout   (then summed over the batch dims that broadcasting added)
             Tensor d = reshape(dout, out2_shape);
             if (a.requires_grad()) accumulate_grad(a, reshape(sum_to(matmul(d, transpose(b2, -1, -2)), a2.shape()), a.shape()));
             if (!b.requires_grad()) return;
             if (b2.dim() == 2 && a2.dim() > 2) {  // one gemm over all rows: (K, B*T) @ (B*T, N)
-                Tensor rows_a = reshape(a2, {-1, a2.size(-1)}), rows_d = reshape(d, {-1, d.size(-1)});
+                const int64_t rows = numel_of(a2.shape(), 0, a2.dim() - 1);  // not -1: K or N may be 0
+                Tensor rows_a = reshape(a2, {rows, a2.size(-1)}), rows_d = reshape(d, {rows, d.size(-1)});
                 accumulate_grad(b, reshape(matmul(transpose(rows_a, 0, 1), rows_d), b.shape()));
             } else {
                 accumulate_grad(b, reshape(sum_to(matmul(transpose(a2, -1, -2), d), b2.shape()), b.shape()));

@@ -25,8 +25,52 @@ Tensor compare(const Tensor& a, const Tensor& b, const char* op, F f) {
     return out;
 }
 
-// A number as a 0-d tensor of a's dtype, so that x * 2.0 reuses mul and its backward.
-Tensor scalar_like(double s, const Tensor& a) { return full({}, s, a.dtype()); }
+// A number as a 0-d tensor of a's dtype, so that x * 2.0 reuses mul and its backward. As in PyTorch, a number beyond
+// float32's range becomes an infinity here (x * 1e300 is inf), it is not an error.
+Tensor scalar_like(double s, const Tensor& a) {
+    if (a.dtype() != DType::Float32) return full({}, s, a.dtype());
+    Tensor out = empty({}, DType::Float32);
+    *out.data<float>() = static_cast<float>(s);  // rounds to nearest, +-inf past float's largest value
+    return out;
+}
+
+enum class Comparison { Eq, Ne, Lt, Le, Gt, Ge };
+
+// a (int64 or bool) against a number s, exactly, as real numbers compare: s is not rounded to an integer first
+// (PyTorch compares such a pair in floating point: [0, 1, 2] == 0.5 is all false and [0, 1, 2] < 1e30 all true).
+// Each case becomes a comparison of a with an integer threshold, or a constant.
+Tensor compare_integers_with(const Tensor& a, double s, Comparison c) {
+    const Tensor x = a.dtype() == DType::Bool ? a.to(DType::Int64) : a;
+    auto constant = [&](bool value) { return full(a.shape(), value ? 1.0 : 0.0, DType::Bool); };
+    const bool is_ne = c == Comparison::Ne;
+    if (std::isnan(s)) return constant(is_ne);  // NaN equals nothing and is ordered with nothing
+    if (s >= 9223372036854775808.0 || s < -9223372036854775808.0) {  // beyond every int64
+        const bool above = s > 0;
+        switch (c) {
+            case Comparison::Eq: return constant(false);
+            case Comparison::Ne: return constant(true);
+            case Comparison::Lt: case Comparison::Le: return constant(above);
+            case Comparison::Gt: case Comparison::Ge: return constant(!above);
+        }
+    }
+    const double lower = std::floor(s), upper = std::ceil(s);  // both fit in int64 here
+    const Tensor below = full({}, lower, DType::Int64), over = full({}, upper, DType::Int64);
+    switch (c) {
+        case Comparison::Eq: return lower == s ? eq(x, below) : constant(false);
+        case Comparison::Ne: return lower == s ? ne(x, below) : constant(true);
+        case Comparison::Lt: return lt(x, over);    // x < s  <=>  x < ceil(s)
+        case Comparison::Le: return le(x, below);   // x <= s <=>  x <= floor(s)
+        case Comparison::Gt: return gt(x, below);   // x > s  <=>  x > floor(s)
+        case Comparison::Ge: return ge(x, over);    // x >= s <=>  x >= ceil(s)
+    }
+    return constant(false);
+}
+
+// a compared with a number: floating tensors compare with the number rounded to their dtype, as PyTorch does.
+Tensor compare_with(const Tensor& a, double s, Comparison c, Tensor (*op)(const Tensor&, const Tensor&)) {
+    if (!is_floating(a.dtype())) return compare_integers_with(a, s, c);
+    return op(a, scalar_like(s, a));
+}
 
 }  // namespace
 
@@ -46,12 +90,12 @@ Tensor le(const Tensor& a, const Tensor& b) { return compare(a, b, "le", [](auto
 Tensor gt(const Tensor& a, const Tensor& b) { return compare(a, b, "gt", [](auto x, auto y) { return x > y; }); }
 Tensor ge(const Tensor& a, const Tensor& b) { return compare(a, b, "ge", [](auto x, auto y) { return x >= y; }); }
 
-Tensor operator==(const Tensor& a, double s) { return eq(a, scalar_like(s, a)); }
-Tensor operator!=(const Tensor& a, double s) { return ne(a, scalar_like(s, a)); }
-Tensor operator<(const Tensor& a, double s) { return lt(a, scalar_like(s, a)); }
-Tensor operator<=(const Tensor& a, double s) { return le(a, scalar_like(s, a)); }
-Tensor operator>(const Tensor& a, double s) { return gt(a, scalar_like(s, a)); }
-Tensor operator>=(const Tensor& a, double s) { return ge(a, scalar_like(s, a)); }
+Tensor operator==(const Tensor& a, double s) { return compare_with(a, s, Comparison::Eq, eq); }
+Tensor operator!=(const Tensor& a, double s) { return compare_with(a, s, Comparison::Ne, ne); }
+Tensor operator<(const Tensor& a, double s) { return compare_with(a, s, Comparison::Lt, lt); }
+Tensor operator<=(const Tensor& a, double s) { return compare_with(a, s, Comparison::Le, le); }
+Tensor operator>(const Tensor& a, double s) { return compare_with(a, s, Comparison::Gt, gt); }
+Tensor operator>=(const Tensor& a, double s) { return compare_with(a, s, Comparison::Ge, ge); }
 Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
 Tensor operator!=(const Tensor& a, const Tensor& b) { return ne(a, b); }
 Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }

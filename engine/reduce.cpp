@@ -39,7 +39,7 @@ Tensor sum(const Tensor& a, int64_t dim, bool keepdim) {
     Tensor out = sum_keepdim(a, keepdim_shape(a.shape(), dim));
     if (!keepdim) out = drop_dim(out, dim);
     if (needs_grad(a))
-        set_grad_fn(out, "SumBackward", {&a}, [a, dim, keepdim](const Tensor& dout) {
+        set_grad_fn(out, "SumBackward", {&a}, /*saved=*/{}, [a, dim, keepdim](const Tensor& dout) {
             Tensor d = keepdim ? dout : unsqueeze(dout, dim);
             accumulate_grad(a, expand(d, a.shape()));  // da += dout, broadcast along dim
         });
@@ -50,7 +50,7 @@ Tensor sum(const Tensor& a) {
     Tensor out = sum_keepdim(a, Shape(a.dim(), 1));
     out = make_view(out, {}, {}, 0);
     if (needs_grad(a))
-        set_grad_fn(out, "SumBackward", {&a}, [a](const Tensor& dout) {
+        set_grad_fn(out, "SumBackward", {&a}, /*saved=*/{}, [a](const Tensor& dout) {
             accumulate_grad(a, expand(dout, a.shape()));  // da += dout everywhere
         });
     return out;
@@ -74,7 +74,7 @@ Tensor sum_to(const Tensor& a, const Shape& shape) {
     Tensor out = sum_keepdim(a, kept);
     out = make_view(out, shape, contiguous_strides(shape), 0);
     if (needs_grad(a))
-        set_grad_fn(out, "SumToBackward", {&a}, [a](const Tensor& dout) {
+        set_grad_fn(out, "SumToBackward", {&a}, /*saved=*/{}, [a](const Tensor& dout) {
             accumulate_grad(a, expand(dout, a.shape()));  // da += dout, broadcast back
         });
     return out;
@@ -95,8 +95,7 @@ MaxResult max_keepdim(const Tensor& a, int64_t dim, const char* op) {
         throw std::invalid_argument(std::string(op) + ": cannot reduce over a dim of size 0; got shape " +
                                     shape_str(a.shape()) + " and dim " + std::to_string(dim));
     Tensor x = a.detach().contiguous();
-    const int64_t inner = numel_of(Shape(a.shape().begin() + dim + 1, a.shape().end()));
-    const int64_t outer = a.numel() / (D * inner);
+    const int64_t outer = numel_of(a.shape(), 0, dim), inner = numel_of(a.shape(), dim + 1, a.dim());
     MaxResult r{empty(keepdim_shape(a.shape(), dim), a.dtype()), empty(keepdim_shape(a.shape(), dim), DType::Int64)};
     dispatch_floating(a.dtype(), op, [&]<typename T>() {
         kernels::max_along<T>(x.data<T>(), outer, D, inner, r.values.data<T>(), r.positions.data<int64_t>());
@@ -112,11 +111,11 @@ Tensor max(const Tensor& a, int64_t dim, bool keepdim) {
     MaxResult r = max_keepdim(a, dim, "max");
     Tensor out = keepdim ? r.values : drop_dim(r.values, dim);
     if (needs_grad(a))
-        set_grad_fn(out, "MaxBackward", {&a}, [a, dim, keepdim, pos = r.positions](const Tensor& dout) {
+        set_grad_fn(out, "MaxBackward", {&a}, /*saved=*/{}, [a, dim, keepdim, pos = r.positions](const Tensor& dout) {
             // da[.., pos, ..] += dout: the gradient goes to the first maximum of each slice.
             Tensor d = (keepdim ? dout : unsqueeze(dout, dim)).contiguous();
             Tensor da = zeros(a.shape(), a.dtype());
-            const int64_t D = a.shape()[dim], inner = numel_of(Shape(a.shape().begin() + dim + 1, a.shape().end()));
+            const int64_t D = a.shape()[dim], inner = numel_of(a.shape(), dim + 1, a.dim());
             const int64_t* p = pos.data<int64_t>();
             dispatch_floating(a.dtype(), "max", [&]<typename T>() {
                 const T* g = d.data<T>();

@@ -65,13 +65,48 @@ std::string shape_str(const Shape& shape) {
     return s + "]";
 }
 
+int64_t checked_mul(int64_t a, int64_t b, const char* op) {
+    int64_t product;
+    if (__builtin_mul_overflow(a, b, &product))
+        throw std::length_error(std::string(op) + ": " + std::to_string(a) + " * " + std::to_string(b) +
+                                " overflows a 64-bit size");
+    return product;
+}
+
+void check_shape(const Shape& shape, const char* op) {
+    int64_t span = 1;  // the product of the sizes with 0 counted as 1: the largest row-major stride times its size
+    for (int64_t s : shape) {
+        if (s < 0) throw std::invalid_argument(std::string(op) + ": sizes must be non-negative; got " + shape_str(shape));
+        if (s > 1 && __builtin_mul_overflow(span, s, &span))
+            throw std::length_error(std::string(op) + ": shape " + shape_str(shape) +
+                                    " has more elements than a 64-bit size can count");
+    }
+}
+
 int64_t numel_of(const Shape& shape) {
+    check_shape(shape, "numel");
     int64_t n = 1;
-    for (int64_t s : shape) n *= s;
+    for (int64_t s : shape) n *= s;  // cannot overflow: check_shape bounded the product
     return n;
 }
 
+int64_t numel_of(const Shape& shape, int64_t begin, int64_t end) {
+    check_shape(shape, "numel");
+    int64_t n = 1;
+    for (int64_t d = begin; d < end; ++d) n *= shape[d];
+    return n;
+}
+
+int64_t nbytes_of(const Shape& shape, std::size_t element_size) {
+    int64_t bytes;
+    if (__builtin_mul_overflow(numel_of(shape), static_cast<int64_t>(element_size), &bytes))
+        throw std::length_error("shape " + shape_str(shape) + " of " + std::to_string(element_size) +
+                                "-byte elements takes more bytes than a 64-bit size can count");
+    return bytes;
+}
+
 Shape contiguous_strides(const Shape& shape) {
+    check_shape(shape, "strides");
     Shape strides(shape.size());
     int64_t step = 1;
     for (size_t i = shape.size(); i-- > 0;) {

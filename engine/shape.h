@@ -1,6 +1,7 @@
 // Shapes, strides and the broadcasting rule shared by every op.
 #pragma once
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -80,10 +81,29 @@ private:
 // "[4, 8, 2]": how shapes appear in every error message.
 std::string shape_str(const Shape& shape);
 
-// Product of the sizes (1 for a 0-d shape).
-int64_t numel_of(const Shape& shape);
+// ---- sizes, with checked arithmetic ------------------------------------------------------------------------------
+// A shape is valid when its sizes are non-negative and the product of its sizes, counting a 0 as 1, fits in int64:
+// then its element count, every product of some of its sizes and its row-major strides fit too. Every size
+// computation of the engine goes through the functions below, which refuse any other shape: a negative size is
+// std::invalid_argument, a shape too large to count std::length_error. No count ever wraps around to a smaller one.
 
-// Row-major strides, in elements: shape [4, 8, 2] -> strides [16, 2, 1].
+// Throws unless `shape` is valid (see above); `op` starts the message.
+void check_shape(const Shape& shape, const char* op);
+
+// Product of the sizes (1 for a 0-d shape); checks the shape first.
+int64_t numel_of(const Shape& shape);
+// Product of the sizes of dims [begin, end): for a dim d, numel_of(shape, 0, d) is the count of slices before it
+// ("outer") and numel_of(shape, d + 1, ndim) the elements after it ("inner").
+int64_t numel_of(const Shape& shape, int64_t begin, int64_t end);
+
+// Bytes that numel_of(shape) elements of element_size bytes take; std::length_error if that exceeds int64.
+int64_t nbytes_of(const Shape& shape, std::size_t element_size);
+
+// a * b for sizes and strides, or std::length_error if it overflows int64 (`op` starts the message).
+int64_t checked_mul(int64_t a, int64_t b, const char* op);
+
+// Row-major strides, in elements: shape [4, 8, 2] -> strides [16, 2, 1] (a size 0 steps like a size 1, as in
+// PyTorch). Checks the shape.
 Shape contiguous_strides(const Shape& shape);
 
 // Maps a possibly negative dim (-1 is the last) into [0, ndim); throws naming `op` if out of range.

@@ -13,15 +13,24 @@ namespace {
 // Replaces a single -1 in `shape` by the size that makes numel match; checks the total.
 Shape infer_shape(const Shape& shape, int64_t numel, const char* op, const Shape& from) {
     Shape out = shape;
-    int64_t known = 1, infer_at = -1;
+    int64_t infer_at = -1;
     for (size_t i = 0; i < out.size(); ++i) {
-        if (out[i] == -1 && infer_at < 0) infer_at = static_cast<int64_t>(i);
-        else if (out[i] < 0)
-            throw std::invalid_argument(std::string(op) + ": sizes must be non-negative (one may be -1); got " + shape_str(shape));
-        else known *= out[i];
+        if (out[i] == -1 && infer_at < 0) {
+            infer_at = static_cast<int64_t>(i);
+            out[i] = 1;  // for now, so that the known sizes can be counted
+        } else if (out[i] < 0) {
+            throw std::invalid_argument(std::string(op) + ": sizes must be non-negative (one may be -1); got " +
+                                        shape_str(shape));
+        }
     }
-    if (infer_at >= 0 && known != 0 && numel % known == 0) out[infer_at] = numel / known;
-    if (numel_of(out) != numel || (infer_at >= 0 && known == 0))
+    check_shape(out, op);
+    const int64_t known = numel_of(out);
+    bool fits = true;
+    if (infer_at >= 0) {  // with a 0 among the known sizes, any size would do: refused as ambiguous
+        fits = known != 0 && numel % known == 0;
+        if (fits) out[infer_at] = numel / known;
+    }
+    if (!fits || numel_of(out) != numel)
         throw std::invalid_argument(std::string(op) + ": shape " + shape_str(shape) + " is invalid for a tensor of shape " +
                                     shape_str(from) + " (" + std::to_string(numel) + " elements)");
     return out;
@@ -61,7 +70,7 @@ bool view_strides(const Shape& old_shape, const Shape& old_strides, const Shape&
 template <typename Back>
 Tensor record_view(Tensor out, const Tensor& a, const char* name, Back back) {
     if (needs_grad(a))
-        set_grad_fn(out, name, {&a}, [a, back](const Tensor& dout) { accumulate_grad(a, back(dout)); });
+        set_grad_fn(out, name, {&a}, /*saved=*/{}, [a, back](const Tensor& dout) { accumulate_grad(a, back(dout)); });
     return out;
 }
 
@@ -114,7 +123,7 @@ Tensor unsqueeze(const Tensor& a, int64_t dim) {
     dim = normalize_dim(dim, a.dim() + 1, "unsqueeze");
     Shape shape = a.shape(), strides = a.strides();
     shape.insert(shape.begin() + dim, 1);
-    strides.insert(strides.begin() + dim, dim < a.dim() ? a.strides()[dim] * a.shape()[dim] : 1);
+    strides.insert(strides.begin() + dim, dim < a.dim() ? checked_mul(a.strides()[dim], a.shape()[dim], "unsqueeze") : 1);
     return record_view(make_view(a, shape, strides, a.offset()), a, "UnsqueezeBackward",
                        [dim](const Tensor& dout) { return squeeze(dout, dim); });  // da += dout without the dim
 }
@@ -131,8 +140,7 @@ Tensor squeeze(const Tensor& a, int64_t dim) {
 }
 
 Tensor expand(const Tensor& a, const Shape& shape) {
-    for (int64_t s : shape)
-        if (s < 0) throw std::invalid_argument("expand: sizes must be non-negative; got " + shape_str(shape));
+    check_shape(shape, "expand");
     if (shape.size() < a.shape().size() || broadcast_shapes(a.shape(), shape, "expand") != shape)
         throw std::invalid_argument("expand: the tensor must broadcast to the target shape; got " + shape_str(a.shape()) +
                                     " to " + shape_str(shape));
@@ -155,7 +163,7 @@ Tensor Tensor::select(int64_t dim, int64_t i) const {
     strides_out.erase(strides_out.begin() + dim);
     Tensor out = make_view(*this, shape_out, strides_out, offset() + i * strides()[dim]);
     if (needs_grad(*this))
-        set_grad_fn(out, "SelectBackward", {this}, [a = *this, dim, i](const Tensor& dout) {  // da[.., i, ..] += dout
+        set_grad_fn(out, "SelectBackward", {this}, /*saved=*/{}, [a = *this, dim, i](const Tensor& dout) {  // da[.., i, ..] += dout
             accumulate_grad_into(a, dout, [dim, i](const Tensor& da) { return da.select(dim, i); });
         });
     return out;
@@ -171,11 +179,12 @@ Tensor Tensor::slice(int64_t dim, int64_t start, int64_t stop, int64_t step) con
     start = clamp(start);
     stop = std::max(start, clamp(stop));
     Shape shape_out = shape(), strides_out = strides();
-    shape_out[dim] = (stop - start + step - 1) / step;
-    strides_out[dim] *= step;
+    shape_out[dim] = stop == start ? 0 : (stop - start - 1) / step + 1;  // ceil((stop - start) / step), no overflow
+    // The new stride only matters when the slice keeps two elements or more; then it is at most the dim's span.
+    if (shape_out[dim] > 1) strides_out[dim] = checked_mul(strides_out[dim], step, "slice");
     Tensor out = make_view(*this, shape_out, strides_out, offset() + start * strides()[dim]);
     if (needs_grad(*this))
-        set_grad_fn(out, "SliceBackward", {this}, [a = *this, dim, start, stop, step](const Tensor& dout) {
+        set_grad_fn(out, "SliceBackward", {this}, /*saved=*/{}, [a = *this, dim, start, stop, step](const Tensor& dout) {
             // da[start:stop:step] += dout
             accumulate_grad_into(a, dout, [=](const Tensor& da) { return da.slice(dim, start, stop, step); });
         });

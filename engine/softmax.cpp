@@ -18,9 +18,8 @@ struct Around {
 };
 
 Around around(const Tensor& t, int64_t dim) {
-    const int64_t D = t.dim() == 0 ? 1 : t.shape()[dim];
-    const int64_t inner = t.dim() == 0 ? 1 : numel_of(Shape(t.shape().begin() + dim + 1, t.shape().end()));
-    return {D * inner == 0 ? 0 : t.numel() / (D * inner), D, inner};
+    if (t.dim() == 0) return {1, 1, 1};
+    return {numel_of(t.shape(), 0, dim), t.shape()[dim], numel_of(t.shape(), dim + 1, t.dim())};
 }
 
 // Records the backward shared by softmax, log_softmax and causal_softmax, which only needs the output y:
@@ -28,7 +27,8 @@ Around around(const Tensor& t, int64_t dim) {
 //   log_softmax: dx = dout - exp(y) * sum(dout, dim)
 void record_softmax_backward(Tensor& out, const Tensor& x, Around g, bool log, const char* name) {
     if (!needs_grad(x)) return;
-    set_grad_fn(out, name, {&x}, [x, g, log, y = out.detach()](const Tensor& dout) {
+    const Tensor y = out.detach();  // the result, without its grad_fn (no cycle)
+    set_grad_fn(out, name, {&x}, /*saved=*/{y}, [x, g, log, y](const Tensor& dout) {
         Tensor d = dout.contiguous();
         Tensor dx = empty(x.shape(), x.dtype());  // every element is written
         dispatch_floating(x.dtype(), "softmax", [&]<typename T>() {
@@ -61,7 +61,7 @@ Tensor causal_softmax(const Tensor& x) {
                                     shape_str(x.shape()));
     Tensor in = x.detach().contiguous();
     Tensor out = empty(x.shape(), x.dtype());
-    const int64_t T = x.size(-2), S = x.size(-1), rows = T * S == 0 ? 0 : x.numel() / (T * S);
+    const int64_t T = x.size(-2), S = x.size(-1), rows = numel_of(x.shape(), 0, x.dim() - 2);
     dispatch_floating(x.dtype(), "causal_softmax", [&]<typename E>() {
         kernels::causal_softmax_forward<E>(in.data<E>(), out.data<E>(), rows, T, S);
     });
@@ -101,7 +101,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
         *out.data<T>() = static_cast<T>(total / static_cast<double>(N));
     });
     if (needs_grad(logits))
-        set_grad_fn(out, "CrossEntropyBackward", {&logits}, [logits, t, logp](const Tensor& dout) {
+        set_grad_fn(out, "CrossEntropyBackward", {&logits}, /*saved=*/{t, logp}, [logits, t, logp](const Tensor& dout) {
             // dlogits = dout * (softmax(logits) - onehot(target)) / N
             const int64_t N = logp.size(0), C = logp.size(1);
             Tensor dx = empty(logp.shape(), logp.dtype());  // every element is written

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -72,11 +73,15 @@ std::size_t rounded(std::size_t nbytes) {
 
 }  // namespace
 
+AllocationError::AllocationError(std::size_t nbytes)
+    : message_("cannot allocate a buffer of " + std::to_string(nbytes) + " bytes: the system refused the memory") {}
+
 Storage::Storage(std::size_t nbytes, bool zero) : nbytes_(nbytes) {
+    if (nbytes > std::numeric_limits<std::size_t>::max() - kAlignment) throw AllocationError(nbytes);
     const std::size_t size = rounded(nbytes);
     data_ = size >= kCachedFrom ? cache().take(size) : nullptr;
     if (!data_) data_ = std::aligned_alloc(kAlignment, size);
-    if (!data_) throw std::bad_alloc();
+    if (!data_) throw AllocationError(nbytes);
     if (zero) std::memset(data_, 0, nbytes);
     g_live_bytes.fetch_add(nbytes_, std::memory_order_relaxed);
     g_live_buffers.fetch_add(1, std::memory_order_relaxed);

@@ -1,14 +1,32 @@
 // The flat, 64-byte-aligned buffer behind one or more tensors (views share it). Buffers of 4 KiB and more are
 // recycled: a freed one is kept and handed to the next tensor of the same byte size.
+//
+// Each buffer counts the in-place writes into it (its version, as PyTorch's tensor._version): every write through
+// copy_, fill_, add_ or an optimiser step, into the tensor or any view of it, bumps the count. An op that saves a
+// tensor for its backward records the count, and backward refuses to compute with values changed since.
 #pragma once
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <new>
+#include <string>
 
 namespace ag {
 
+// The system could not give a buffer: a std::bad_alloc whose what() says how many bytes were asked for.
+class AllocationError : public std::bad_alloc {
+public:
+    explicit AllocationError(std::size_t nbytes);
+    const char* what() const noexcept override { return message_.c_str(); }
+
+private:
+    std::string message_;
+};
+
 class Storage {
 public:
-    // zero = true fills the buffer with zero bytes (0.0, 0, false for every dtype).
+    // zero = true fills the buffer with zero bytes (0.0, 0, false for every dtype). Throws AllocationError.
     Storage(std::size_t nbytes, bool zero);
     ~Storage();
     Storage(const Storage&) = delete;
@@ -17,9 +35,14 @@ public:
     void* data() const { return data_; }
     std::size_t nbytes() const { return nbytes_; }
 
+    // How many in-place writes the buffer has had (see above).
+    uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+    void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+
 private:
     void* data_;
     std::size_t nbytes_;
+    std::atomic<uint64_t> version_{0};
 };
 
 // Gives every recycled buffer back to the system (e.g. after training, before a long idle phase).

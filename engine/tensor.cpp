@@ -16,10 +16,9 @@ TensorImpl& Tensor::impl() const {
 }
 
 Tensor empty(const Shape& shape, DType dtype, bool zero) {
-    for (int64_t s : shape)
-        if (s < 0) throw std::invalid_argument("empty: sizes must be non-negative; got " + shape_str(shape));
+    check_shape(shape, "empty");  // non-negative sizes whose counts fit: nbytes_of cannot wrap around
     auto impl = std::make_shared<TensorImpl>();
-    impl->storage = std::make_shared<Storage>(numel_of(shape) * dtype_size(dtype), zero);
+    impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(nbytes_of(shape, dtype_size(dtype))), zero);
     impl->shape = shape;
     impl->strides = contiguous_strides(shape);
     impl->dtype = dtype;
@@ -39,6 +38,7 @@ Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset)
 int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }
 
 bool Tensor::is_contiguous() const {
+    if (numel() == 0) return true;  // no element is out of place (as in PyTorch)
     int64_t expected = 1;
     for (int64_t d = dim() - 1; d >= 0; --d) {
         if (shape()[d] != 1 && strides()[d] != expected) return false;
@@ -90,6 +90,22 @@ Tensor& Tensor::retain_grad() {
 
 void Tensor::backward(const Tensor& grad, bool retain_graph) const { run_backward(*this, grad, retain_graph); }
 
+void Tensor::set_data(const Tensor& values) {
+    if (!is_leaf())
+        throw std::invalid_argument("set_data: only a leaf's data can be replaced; this tensor was made by '" +
+                                    grad_fn()->name + "'");
+    if (requires_grad() && !is_floating(values.dtype()))
+        throw std::invalid_argument("set_data: a tensor that requires grad must hold floating-point values; got " +
+                                    dtype_name(values.dtype()));
+    TensorImpl& self = impl();
+    if (self.grad && (values.shape() != self.shape || values.dtype() != self.dtype)) self.grad.reset();
+    self.storage = values.impl().storage;
+    self.shape = values.shape();
+    self.strides = values.strides();
+    self.offset = values.offset();
+    self.dtype = values.dtype();
+}
+
 Tensor Tensor::detach() const { return make_view(*this, shape(), strides(), offset()); }
 
 Tensor& Tensor::set_name(std::string name) {
@@ -105,7 +121,7 @@ Tensor Tensor::clone() const {
     Tensor out = empty(shape(), dtype());
     dispatch_all(dtype(), [&]<typename T>() { kernels::map<T, T>(out, *this, [](T v) { return v; }); });
     if (needs_grad(*this))
-        set_grad_fn(out, "CloneBackward", {this}, [a = *this](const Tensor& dout) {
+        set_grad_fn(out, "CloneBackward", {this}, /*saved=*/{}, [a = *this](const Tensor& dout) {
             accumulate_grad(a, dout);  // da += dout
         });
     return out;
@@ -118,45 +134,11 @@ Tensor Tensor::to(DType target) const {
         dispatch_all(target, [&]<typename T>() { kernels::map<T, S>(out, *this, [](S v) { return static_cast<T>(v); }); });
     });
     if (needs_grad(*this) && is_floating(target))
-        set_grad_fn(out, "ToBackward", {this}, [a = *this](const Tensor& dout) {
+        set_grad_fn(out, "ToBackward", {this}, /*saved=*/{}, [a = *this](const Tensor& dout) {
             accumulate_grad(a, dout.to(a.dtype()));  // da += dout, converted back
         });
     return out;
 }
-
-// ---- writing ------------------------------------------------------------------------------------------------------
-
-static void check_writable(const Tensor& t, const char* op) {
-    if (t.requires_grad() && grad_mode_enabled())
-        throw std::invalid_argument(std::string(op) +
-                                    ": cannot write in place into a tensor that requires grad (its gradient would be "
-                                    "wrong); write under NoGradGuard or into a tensor that needs no gradient");
-}
-
-Tensor& Tensor::copy_(const Tensor& src) {
-    check_writable(*this, "copy_");
-    if (src.requires_grad() && grad_mode_enabled())
-        throw std::invalid_argument("copy_: the source requires grad, but an in-place copy is not recorded in the "
-                                    "graph, so its gradient would be lost; build the result with cat or ops instead, "
-                                    "or copy src.detach()");
-    if (src.dtype() != dtype())
-        throw std::invalid_argument("copy_: dtypes must match; got " + dtype_name(src.dtype()) + " into " +
-                                    dtype_name(dtype()));
-    if (broadcast_shapes(src.shape(), shape(), "copy_") != shape())
-        throw std::invalid_argument("copy_: source must broadcast to the destination's shape; got " +
-                                    shape_str(src.shape()) + " into " + shape_str(shape()));
-    Tensor source = src.impl().storage == impl().storage ? src.clone() : src;  // overlapping copy: read a snapshot
-    dispatch_all(dtype(), [&]<typename T>() { kernels::map<T, T>(*this, source, [](T v) { return v; }); });
-    return *this;
-}
-
-Tensor& Tensor::fill_(double value) {
-    check_writable(*this, "fill_");
-    return copy_(full({}, value, dtype()));
-}
-
-Tensor& Tensor::operator=(const Tensor& src) && { return copy_(src); }
-Tensor& Tensor::operator=(double value) && { return fill_(value); }
 
 // ---- indexing -------------------------------------------------------------------------------------------------------
 
@@ -189,9 +171,10 @@ std::string Tensor::str() const {
         suffixes.push_back("dtype=" + dtype_name(dtype()));
     if (grad_fn()) suffixes.push_back("grad_fn=<" + grad_fn()->name + ">");
     else if (requires_grad()) suffixes.push_back("requires_grad=True");
-    ValueKind kind = is_floating(dtype()) ? ValueKind::Floating
-                     : dtype() == DType::Int64 ? ValueKind::Integer : ValueKind::Boolean;
-    return format_tensor(std::vector<int64_t>(shape().begin(), shape().end()), to_vector<double>(), kind, suffixes);
+    const std::vector<int64_t> sizes(shape().begin(), shape().end());
+    if (dtype() == DType::Int64) return format_tensor(sizes, to_vector<int64_t>(), suffixes);
+    return format_tensor(sizes, to_vector<double>(), is_floating(dtype()) ? ValueKind::Floating : ValueKind::Boolean,
+                         suffixes);
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }

@@ -118,8 +118,20 @@ public:
     ~Tensor() = default;
     Tensor& operator=(const Tensor& src) &&;
     Tensor& operator=(double value) &&;
+    // (inplace.cpp) Refused, too: a destination with a stride-0 dim (an expand()ed view). A source that overlaps the
+    // destination in another layout (x.copy_(x.t())) is read as it was before the write.
     Tensor& copy_(const Tensor& src);  // copies src (broadcast to this shape, same dtype) into this tensor
-    Tensor& fill_(double value);
+    Tensor& fill_(double value);       // value must fit the dtype (no NaN into int64, no 1e300 into float32)
+
+    // How many in-place writes this tensor's buffer has had (PyTorch's x._version; views share the count). An op
+    // that saved the tensor for backward records it, and backward throws if it changed.
+    uint64_t version() const { return impl().storage->version(); }
+    // Counts a write made through data<T>() (copy_, fill_, add_ and the optimisers count their own).
+    void bump_version() const { impl().storage->bump_version(); }
+    // Makes this leaf hold `values`' buffer, shape and dtype, keeping its identity: every handle to it, its name and
+    // requires_grad (PyTorch's x.set_data). Its .grad is dropped unless shape and dtype stay the same. Module::to
+    // converts parameters this way, so an optimiser's handles still reach them.
+    void set_data(const Tensor& values);
 
     // ---- method forms of common ops (see ops.h for what each does)
     Tensor reshape(const Shape& shape) const;

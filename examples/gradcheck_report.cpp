@@ -25,7 +25,7 @@ namespace {
 Tensor square(const Tensor& x) {
     Tensor out = x.detach() * x.detach();
     if (needs_grad(x))
-        set_grad_fn(out, "SquareBackward", {&x}, [x](const Tensor& dout) {
+        set_grad_fn(out, "SquareBackward", {&x}, /*saved=*/{x}, [x](const Tensor& dout) {
             accumulate_grad(x, dout * x);  // dx += dout * x   (wrong: should be dout * 2x)
         });
     return out;
@@ -35,7 +35,7 @@ Tensor square(const Tensor& x) {
 Tensor triple_reversed(const Tensor& x) {
     Tensor out = x.detach() * 3.0;
     if (needs_grad(x))
-        set_grad_fn(out, "TripleReversedBackward", {&x}, [x](const Tensor& dout) {
+        set_grad_fn(out, "TripleReversedBackward", {&x}, /*saved=*/{}, [x](const Tensor& dout) {
             std::vector<double> d = dout.to_vector<double>();
             std::vector<double> reversed(d.rbegin(), d.rend());
             accumulate_grad(x, from_vector(reversed, dout.shape()) * 3.0);  // should be 3 dout

@@ -36,11 +36,13 @@ void Module::train(bool on) {
 }
 
 void Module::to(DType dtype) {
+    if (!is_floating(dtype))
+        throw std::invalid_argument("Module::to: parameters must be floating-point; got " + dtype_name(dtype));
+    NoGradGuard no_grad;
     for (auto& named : parameters_) {
-        Tensor converted = named.second->detach().to(dtype);
-        if (converted.impl_ptr() == named.second->impl_ptr()) continue;  // already that dtype
-        converted.set_name(named.second->name());
-        *named.second = converted.requires_grad_();
+        Tensor& p = *named.second;
+        if (p.dtype() == dtype) continue;  // already there: nothing changes
+        p.set_data(p.detach().to(dtype));  // the same tensor (every handle to it) now holds the converted values
     }
     for (auto& named : children_) named.second->to(dtype);
 }

@@ -35,7 +35,10 @@ public:
     void train(bool on = true);
     void eval() { train(false); }
     bool is_training() const { return training_; }
-    // Converts every parameter to dtype (e.g. Float64 for gradcheck), keeping values and requires_grad.
+    // Converts every parameter to a floating dtype (e.g. Float64 for gradcheck) in place: each parameter stays the
+    // same tensor (Tensor::set_data), keeping its name and requires_grad; a converted one loses its .grad. A
+    // parameter already of that dtype is left as it is. An optimiser built before a conversion refuses to step
+    // (its state has the old dtype): build optimisers after converting, as in PyTorch.
     void to(DType dtype);
 
 protected:

@@ -39,6 +39,7 @@ Optimizer::Optimizer(std::string name, NamedTensors params) : params_(std::move(
         if (!tensors.insert(p.impl_ptr().get()).second)
             throw std::invalid_argument(name_ + ": every parameter must be a distinct tensor" + got +
                                         " for a tensor already listed");
+        built_for_.push_back({p.dtype(), p.shape()});
     }
 }
 
@@ -55,11 +56,18 @@ void Optimizer::require(bool ok, const std::string& rule, double value) const {
 
 Tensor Optimizer::grad_of(size_t k) const {
     const auto& [pname, p] = params_[k];
+    const Layout& built = built_for_[k];
+    if (p.dtype() != built.dtype || p.shape() != built.shape || !p.is_contiguous())
+        throw std::invalid_argument(name_ + ": parameter '" + pname + "' is now " + dtype_name(p.dtype()) + " of shape " +
+                                    shape_str(p.shape()) + ", but the optimiser was built for " +
+                                    dtype_name(built.dtype) + " of shape " + shape_str(built.shape) +
+                                    " (was the model converted with Module::to afterwards? build the optimiser after "
+                                    "converting)");
     Tensor g = p.grad();
-    if (g.defined() && (g.shape() != p.shape() || !g.is_contiguous()))
+    if (g.defined() && (g.shape() != p.shape() || g.dtype() != p.dtype() || !g.is_contiguous()))
         throw std::invalid_argument(name_ + ": a gradient must be contiguous and of its parameter's shape " +
-                                    shape_str(p.shape()) + "; got " + shape_str(g.shape()) + " with strides " +
-                                    shape_str(g.strides()) + " for '" + pname + "'");
+                                    shape_str(p.shape()) + " and dtype; got " + shape_str(g.shape()) +
+                                    " with strides " + shape_str(g.strides()) + " for '" + pname + "'");
     return g;
 }
 
@@ -136,6 +144,7 @@ void SGD::step() {
                           p.numel(), c);
         });
         if (started) *started = true;
+        p.bump_version();  // an in-place update: a graph that saved p refuses to run backward on its new values
     }
 }
 
@@ -213,6 +222,7 @@ void AdamW::step() {
         dispatch_floating(p.dtype(), "AdamW", [&]<typename T>() {
             adamw_update<T>(p.data<T>(), g.data<T>(), exp_avg_[k].data<T>(), exp_avg_sq_[k].data<T>(), p.numel(), c);
         });
+        p.bump_version();  // an in-place update: a graph that saved p refuses to run backward on its new values
     }
 }
 

@@ -44,7 +44,8 @@ protected:
     Optimizer(std::string name, NamedTensors params);
     // Throws "<name>: <rule>; got <value>" unless ok (NaN fails every `x >= 0` rule).
     void require(bool ok, const std::string& rule, double value) const;
-    // params_[k]'s gradient, checked to be contiguous and of the parameter's shape; undefined if it has none.
+    // params_[k]'s gradient, checked to be contiguous and of the parameter's shape and dtype; undefined if it has
+    // none. Throws if the parameter itself no longer has the dtype and shape the optimiser was built for.
     Tensor grad_of(size_t k) const;
     // Checks every gradient before a step writes anything (a bad one then leaves every parameter untouched);
     // true if any parameter has one.
@@ -52,6 +53,13 @@ protected:
 
     NamedTensors params_;
     std::string name_;
+
+private:
+    struct Layout {
+        DType dtype;
+        Shape shape;
+    };
+    std::vector<Layout> built_for_;  // each parameter's dtype and shape at construction: its state's
 };
 
 // torch.optim.SGD. For each parameter p with gradient g:

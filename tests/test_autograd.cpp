@@ -166,7 +166,7 @@ TEST_CASE("autograd: a backward that throws leaves no gradient in flight for the
     Tensor x = tensor({2.0}).requires_grad_();
     Tensor h = x * 3.0;
     Tensor bad = h.detach();
-    set_grad_fn(bad, "ThrowingBackward", {&h}, [](const Tensor&) { throw std::invalid_argument("boom"); });
+    set_grad_fn(bad, "ThrowingBackward", {&h}, /*saved=*/{}, [](const Tensor&) { throw std::invalid_argument("boom"); });
     Tensor loss = (bad + h).sum();
     REQUIRE_THROWS_WITH(loss.backward(Tensor(), true), "boom");
     (h * 1.0).sum().backward();

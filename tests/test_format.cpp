@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/format.h"
+#include "engine/ops.h"
 
 using ag::format_tensor;
 using ag::ValueKind;
@@ -34,10 +35,15 @@ std::vector<double> pattern(int n) {
 }
 
 // 0, step, 2 step, ... as int64 values.
-std::vector<double> arange(int n, double step = 1) {
-    std::vector<double> v;
+std::vector<int64_t> arange(int n, int64_t step = 1) {
+    std::vector<int64_t> v;
     for (int i = 0; i < n; ++i) v.push_back(i * step);
     return v;
+}
+
+std::string integers(const std::vector<int64_t>& shape, const std::vector<int64_t>& values,
+                     const std::vector<std::string>& suffixes = {}) {
+    return format_tensor(shape, values, suffixes);
 }
 
 std::string floats(const std::vector<int64_t>& shape, const std::vector<double>& values,
@@ -114,7 +120,7 @@ TEST_CASE("format: tensors with more than 1000 elements are summarized with ..."
         [ 1.4375, -2.5625, -0.2500,  ...,  2.8125, -1.1875,  1.1250],
         [-2.8750, -0.5625,  1.7500,  ..., -1.5000,  0.8125,  3.1250],
         [-0.8750,  1.4375, -2.5625,  ...,  0.5000,  2.8125, -1.1875]]))");
-    CHECK(format_tensor({1001}, arange(1001), ValueKind::Integer) ==
+    CHECK(integers({1001}, arange(1001)) ==
           R"(tensor([   0,    1,    2,  ...,  998,  999, 1000]))");
 }
 
@@ -206,14 +212,24 @@ TEST_CASE("format: nan and inf are right-aligned but do not widen the columns") 
 }
 
 TEST_CASE("format: int64 tensors print plain integers") {
-    CHECK(format_tensor({3}, {1, 2, 3}, ValueKind::Integer) == R"(tensor([1, 2, 3]))");
-    CHECK(format_tensor({2, 2}, {-100, 5, 20000, 0}, ValueKind::Integer) ==
+    CHECK(integers({3}, {1, 2, 3}) == R"(tensor([1, 2, 3]))");
+    CHECK(integers({2, 2}, {-100, 5, 20000, 0}) ==
           R"(tensor([[ -100,     5],
         [20000,     0]]))");
-    CHECK(format_tensor({30}, arange(30, 1000), ValueKind::Integer) ==
+    CHECK(integers({30}, arange(30, 1000)) ==
           R"(tensor([    0,  1000,  2000,  3000,  4000,  5000,  6000,  7000,  8000,  9000,
         10000, 11000, 12000, 13000, 14000, 15000, 16000, 17000, 18000, 19000,
         20000, 21000, 22000, 23000, 24000, 25000, 26000, 27000, 28000, 29000]))");
+}
+
+TEST_CASE("format: int64 tensors print every value exactly, the extremes too", "[format]") {
+    const int64_t max = std::numeric_limits<int64_t>::max(), min = std::numeric_limits<int64_t>::min();
+    CHECK(ag::from_vector(std::vector<int64_t>{max}, {1}).str() == "tensor([9223372036854775807])");
+    CHECK(ag::from_vector(std::vector<int64_t>{min, 0}, {2}).str() ==
+          "tensor([-9223372036854775808,                    0])");
+    CHECK(ag::from_vector(std::vector<int64_t>{(int64_t{1} << 53) + 1}, {}).str() == "tensor(9007199254740993)");
+    REQUIRE_THROWS_WITH(format_tensor({1}, {1.0}, ValueKind::Integer),
+                        "format_tensor: integers are formatted from int64 values, exactly");
 }
 
 TEST_CASE("format: bool tensors print True and False aligned") {
@@ -231,7 +247,7 @@ TEST_CASE("format: 0-d tensors print a bare value") {
     CHECK(floats({}, {0}) == R"(tensor(0.))");
     CHECK(floats({}, {kNaN}) == R"(tensor(nan))");
     CHECK(floats({}, {-kInf}) == R"(tensor(-inf))");
-    CHECK(format_tensor({}, {-5}, ValueKind::Integer) == R"(tensor(-5))");
+    CHECK(integers({}, {-5}) == R"(tensor(-5))");
     CHECK(format_tensor({}, {1}, ValueKind::Boolean) == R"(tensor(True))");
 }
 
@@ -239,7 +255,7 @@ TEST_CASE("format: empty tensors print [] and their size unless 1-D") {
     CHECK(floats({0}, {}) == R"(tensor([]))");
     CHECK(floats({0, 3}, {}) == R"(tensor([], size=(0, 3)))");
     CHECK(floats({2, 0, 4}, {}) == R"(tensor([], size=(2, 0, 4)))");
-    CHECK(format_tensor({0}, {}, ValueKind::Integer, {"dtype=torch.int64"}) ==
+    CHECK(integers({0}, {}, {"dtype=torch.int64"}) ==
           R"(tensor([], dtype=torch.int64))");
 }
 

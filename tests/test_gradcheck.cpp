@@ -23,7 +23,7 @@ using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 Tensor triple(const Tensor& x, double relative_error = 0, int64_t flip = -1) {
     Tensor out = x.detach() * 3.0;
     if (ag::needs_grad(x))
-        ag::set_grad_fn(out, "TripleBackward", {&x}, [x, relative_error, flip](const Tensor& dout) {
+        ag::set_grad_fn(out, "TripleBackward", {&x}, /*saved=*/{}, [x, relative_error, flip](const Tensor& dout) {
             Tensor dx = (dout * (3.0 * (1 + relative_error))).contiguous();  // dx += 3 dout (perhaps wrongly)
             if (flip >= 0) dx.data<double>()[flip] *= -1;
             ag::accumulate_grad(x, dx);
@@ -35,7 +35,7 @@ Tensor triple(const Tensor& x, double relative_error = 0, int64_t flip = -1) {
 Tensor triple_reversed(const Tensor& x) {
     Tensor out = x.detach() * 3.0;
     if (ag::needs_grad(x))
-        ag::set_grad_fn(out, "TripleReversedBackward", {&x}, [x](const Tensor& dout) {
+        ag::set_grad_fn(out, "TripleReversedBackward", {&x}, /*saved=*/{}, [x](const Tensor& dout) {
             std::vector<double> d = dout.to_vector<double>();
             std::vector<double> reversed(d.rbegin(), d.rend());
             ag::accumulate_grad(x, ag::from_vector(reversed, dout.shape()) * 3.0);  // should be 3 dout
@@ -47,7 +47,7 @@ Tensor triple_reversed(const Tensor& x) {
 Tensor mul_wrong_db(const Tensor& a, const Tensor& b) {
     Tensor out = a.detach() * b.detach();
     if (ag::needs_grad(a, b))
-        ag::set_grad_fn(out, "MulWrongBackward", {&a, &b}, [a, b](const Tensor& dout) {
+        ag::set_grad_fn(out, "MulWrongBackward", {&a, &b}, /*saved=*/{a, b}, [a, b](const Tensor& dout) {
             ag::accumulate_grad(a, dout * b.detach());        // da += dout * b
             ag::accumulate_grad(b, dout * a.detach() * 2.0);  // db += 2 dout * a   (should be dout * a)
         });
@@ -246,7 +246,7 @@ TEST_CASE("gradcheck: reports a NaN gradient as a failure") {
         Tensor out = in[0].detach() * 1.0;
         const Tensor& a = in[0];
         if (ag::needs_grad(a))
-            ag::set_grad_fn(out, "NaNBackward", {&a}, [a](const Tensor& dout) { ag::accumulate_grad(a, dout * NAN); });
+            ag::set_grad_fn(out, "NaNBackward", {&a}, /*saved=*/{}, [a](const Tensor& dout) { ag::accumulate_grad(a, dout * NAN); });
         return out;
     };
     ag::GradcheckResult r = ag::gradcheck(f, {x});
@@ -267,4 +267,17 @@ TEST_CASE("gradcheck: when the function throws, the inputs' values and .grad are
     REQUIRE_THROWS_WITH(ag::gradcheck(flaky, {x}), "flaky: failed on purpose");
     CHECK(x.to_vector<double>() == std::vector<double>{1.0, 2.0});
     CHECK(x.grad().impl_ptr() == grad_before.impl_ptr());
+}
+
+TEST_CASE("gradcheck: options that cannot measure anything are refused, not blamed on the backward", "[gradcheck]") {
+    Tensor x = ag::randn({3}, ag::DType::Float64).requires_grad_();
+    auto f = [](const std::vector<Tensor>& in) { return in[0] * in[0]; };
+    REQUIRE_THROWS_WITH(ag::gradcheck(f, {x}, {0.0, 1e-5, 1e-3}), "gradcheck: eps must be positive and finite; got 0");
+    REQUIRE_THROWS_AS(ag::gradcheck(f, {x}, {-1e-6, 1e-5, 1e-3}), std::invalid_argument);
+    REQUIRE_THROWS_AS(ag::gradcheck(f, {x}, {NAN, 1e-5, 1e-3}), std::invalid_argument);
+    REQUIRE_THROWS_AS(ag::gradcheck(f, {x}, {INFINITY, 1e-5, 1e-3}), std::invalid_argument);
+    REQUIRE_THROWS_WITH(ag::gradcheck(f, {x}, {1e-6, -1, 1e-3}), "gradcheck: atol must be non-negative and finite; got -1");
+    REQUIRE_THROWS_WITH(ag::gradcheck(f, {x}, {1e-6, 1e-5, -0.5}),
+                        "gradcheck: rtol must be non-negative and finite; got -0.5");
+    CHECK(ag::gradcheck(f, {x}, {1e-6, 0, 0.01}).passed);  // atol 0 is a strict but valid choice
 }

@@ -11,7 +11,7 @@ namespace {
 // x * 2 whose backward claims 3: a deliberately wrong gradient.
 Tensor wrong_double(const Tensor& x) {
     Tensor out = (x * 2.0).detach();
-    set_grad_fn(out, "WrongDoubleBackward", {&x}, [x](const Tensor& dout) { accumulate_grad(x, dout * 3.0); });
+    set_grad_fn(out, "WrongDoubleBackward", {&x}, /*saved=*/{}, [x](const Tensor& dout) { accumulate_grad(x, dout * 3.0); });
     return out;
 }
 

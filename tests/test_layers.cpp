@@ -208,3 +208,42 @@ TEST_CASE("Linear and Head: wrong input shapes are refused with the expected sha
     REQUIRE_THROWS_WITH(head(zeros({3, 4})), Catch::Contains("(B, T, C)"));
     REQUIRE_THROWS_AS(MultiHeadAttention(4, 0, 2), std::invalid_argument);
 }
+
+TEST_CASE("Module: to() the dtype it already has changes nothing, so an optimiser built before still works",
+          "[module][optim]") {
+    manual_seed(3);
+    Linear layer(3, 2);
+    AdamW opt(layer.named_parameters(), 0.1);
+    const std::shared_ptr<TensorImpl> weight = layer.weight.impl_ptr();
+    const std::vector<float> before = layer.weight.to_vector<float>();
+    layer.to(DType::Float32);
+    CHECK(layer.weight.impl_ptr() == weight);  // the same tensor, not a copy
+    layer(ones({4, 3})).sum().backward();
+    opt.step();
+    CHECK(layer.weight.to_vector<float>() != before);  // the optimiser updated the model's own weight
+}
+
+TEST_CASE("Module: to() another dtype converts each parameter in place; an older optimiser refuses to step",
+          "[module][optim]") {
+    manual_seed(4);
+    Linear layer(3, 2);
+    SGD sgd(layer.named_parameters(), 0.1);
+    AdamW adamw(layer.named_parameters(), 0.1);
+    const std::vector<float> before = layer.weight.to_vector<float>();
+    Tensor handle = layer.weight;  // any handle sees the conversion
+    layer.to(DType::Float64);
+    CHECK(handle.dtype() == DType::Float64);
+    CHECK(handle.name() == "weight");
+    CHECK(handle.requires_grad());
+    CHECK(handle.to_vector<double>() == std::vector<double>(before.begin(), before.end()));
+    layer(ones({4, 3}, DType::Float64)).sum().backward();
+    for (Optimizer* opt : std::vector<Optimizer*>{&sgd, &adamw})
+        REQUIRE_THROWS_WITH(opt->step(), Catch::Contains("parameter 'weight' is now torch.float64 of shape [2, 3], but "
+                                                         "the optimiser was built for torch.float32") &&
+                                             Catch::Contains("Module::to"));
+    CHECK(layer.weight.to_vector<double>() == std::vector<double>(before.begin(), before.end()));  // untouched
+    AdamW fresh(layer.named_parameters(), 0.1);  // built after converting: fine
+    fresh.step();
+    CHECK(layer.weight.to_vector<double>() != std::vector<double>(before.begin(), before.end()));
+    REQUIRE_THROWS_WITH(layer.to(DType::Int64), Catch::Contains("Module::to: parameters must be floating-point"));
+}

@@ -275,8 +275,8 @@ TEST_CASE("Optimizer: a gradient of the wrong shape is refused before any parame
     AdamW opt({{"a", a}, {"b", b}});
     sum(a * b).backward();
     b.impl().grad = zeros({3}).impl_ptr();  // only possible by reaching past the API
-    REQUIRE_THROWS_WITH(opt.step(), "AdamW: a gradient must be contiguous and of its parameter's shape [2]; got [3] "
-                                    "with strides [1] for 'b'");
+    REQUIRE_THROWS_WITH(opt.step(), "AdamW: a gradient must be contiguous and of its parameter's shape [2] and dtype; "
+                                    "got [3] with strides [1] for 'b'");
     CHECK(a.to_vector<float>() == std::vector<float>{1, 2});
     CHECK(opt.step_count() == 0);
 }

@@ -1,0 +1,95 @@
+// Writing into an existing tensor: copy_, fill_ and add_ (and the `x[b] = y` spellings). None of them is recorded
+// in the graph. Each one
+//   - refuses a tensor that requires grad while grad mode is on (its gradient would silently be wrong);
+//   - refuses a destination in which several elements share one memory location (a dim of stride 0 and size > 1,
+//     as expand() makes): which value would land there is not defined (PyTorch refuses it too);
+//   - reads a source that shares the destination's memory in another layout from a snapshot, so x.copy_(x.t()) and
+//     add_(x, x.t()) read the old values rather than ones they have already overwritten;
+//   - bumps the destination's version (Storage::version), so that a backward that saved it refuses to run.
+#include <stdexcept>
+
+#include "engine/autograd.h"
+#include "engine/kernels.h"
+#include "engine/ops.h"
+
+namespace ag {
+
+namespace {
+
+void check_destination(const Tensor& dst, const char* op) {
+    if (dst.requires_grad() && grad_mode_enabled())
+        throw std::invalid_argument(std::string(op) +
+                                    ": cannot write in place into a tensor that requires grad (its gradient would be "
+                                    "wrong); write under NoGradGuard or into a tensor that needs no gradient");
+    for (int64_t d = 0; d < dst.dim(); ++d)
+        if (dst.shape()[d] > 1 && dst.strides()[d] == 0)
+            throw std::invalid_argument(std::string(op) +
+                                        ": unsupported operation: more than one element of the written-to tensor "
+                                        "refers to a single memory location (dim " + std::to_string(d) +
+                                        " has stride 0, as expand() makes); write into a clone() instead");
+}
+
+// What an in-place write into dst reads for src: src itself, unless it shares dst's memory in another layout (then
+// element i of dst may read what an earlier write already changed), in which case a snapshot of it.
+Tensor readable_source(const Tensor& dst, const Tensor& src) {
+    if (src.impl().storage != dst.impl().storage || dst.numel() == 0) return src;
+    const Shape strides = broadcast_strides(src.shape(), src.strides(), dst.shape());
+    bool same_layout = src.offset() == dst.offset();
+    for (int64_t d = 0; d < dst.dim() && same_layout; ++d)
+        same_layout = dst.shape()[d] == 1 || strides[d] == dst.strides()[d];
+    if (same_layout) return src;  // every element reads exactly the one it writes
+    NoGradGuard no_grad;
+    return src.detach().clone();
+}
+
+void check_broadcasts_to(const Tensor& src, const Tensor& dst, const char* op) {
+    if (broadcast_shapes(src.shape(), dst.shape(), op) != dst.shape())
+        throw std::invalid_argument(std::string(op) + ": source must broadcast to the destination's shape; got " +
+                                    shape_str(src.shape()) + " into " + shape_str(dst.shape()));
+}
+
+}  // namespace
+
+Tensor& Tensor::copy_(const Tensor& src) {
+    check_destination(*this, "copy_");
+    if (src.requires_grad() && grad_mode_enabled())
+        throw std::invalid_argument("copy_: the source requires grad, but an in-place copy is not recorded in the "
+                                    "graph, so its gradient would be lost; build the result with cat or ops instead, "
+                                    "or copy src.detach()");
+    if (src.dtype() != dtype())
+        throw std::invalid_argument("copy_: dtypes must match; got " + dtype_name(src.dtype()) + " into " +
+                                    dtype_name(dtype()));
+    check_broadcasts_to(src, *this, "copy_");
+    const Tensor source = readable_source(*this, src);
+    dispatch_all(dtype(), [&]<typename T>() { kernels::map<T, T>(*this, source, [](T v) { return v; }); });
+    bump_version();
+    return *this;
+}
+
+Tensor& Tensor::fill_(double value) {
+    check_destination(*this, "fill_");
+    dispatch_all(dtype(), [&]<typename T>() {
+        const T v = to_element<T>(value, "fill_");
+        kernels::map<T, T>(*this, *this, [v](T) { return v; });
+    });
+    bump_version();
+    return *this;
+}
+
+Tensor& Tensor::operator=(const Tensor& src) && { return copy_(src); }
+Tensor& Tensor::operator=(double value) && { return fill_(value); }
+
+void add_(const Tensor& a, const Tensor& b) {
+    check_destination(a, "add_");
+    if (a.dtype() != b.dtype())
+        throw std::invalid_argument("add_: both tensors must have the same dtype; got " + dtype_name(a.dtype()) +
+                                    " and " + dtype_name(b.dtype()));
+    check_broadcasts_to(b, a, "add_");
+    const Tensor source = readable_source(a, b);
+    dispatch_floating(a.dtype(), "add_", [&]<typename T>() {
+        kernels::zip<T, T>(a, a, source, [](T x, T y) { return x + y; });
+    });
+    a.bump_version();
+}
+
+}  // namespace ag
