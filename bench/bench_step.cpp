@@ -33,7 +33,6 @@ struct Options {
     std::string mode = "step", name = "custom";
     int64_t B = 4, T = 8, C = 32, head_size = 16, V = 16;
     int threads = 1;
-    bool flash = false;  // Head.flash: the fused causal attention that never builds the (T, T) weights
     uint64_t seed = 1337;
     double warmup_seconds = 0.3;  // warm-up lasts this long and at least warmup_steps steps
     int64_t warmup_steps = 2;
@@ -96,7 +95,6 @@ void run_step(const Options& o) {
     ag::manual_seed(o.seed);
     const Tensor x = ag::randn({o.B, o.T, o.C});
     HeadModel model(o.C, o.head_size, o.V);
-    model.head.flash = o.flash;
     const Tensor targets = ag::randint(0, o.V, {o.B, o.T});
     ag::AdamW optimizer(model.named_parameters());  // PyTorch's defaults: lr 1e-3, betas (0.9, 0.999), wd 1e-2
     auto step = [&] {
@@ -194,7 +192,6 @@ int main(int argc, char** argv) {
     app.add_option("--head-size", o.head_size, "head size")->check(CLI::PositiveNumber);
     app.add_option("--V", o.V, "vocabulary (readout width)")->check(CLI::PositiveNumber);
     app.add_option("--threads", o.threads, "engine and OpenBLAS threads")->check(CLI::Range(1, 256));
-    app.add_flag("--flash", o.flash, "use the Head's fused causal attention (same function, no (T, T) weights)");
     app.add_option("--seed", o.seed, "manual_seed before drawing x, the model and the targets");
     app.add_option("--warmup-seconds", o.warmup_seconds, "warm-up time")->check(CLI::NonNegativeNumber);
     app.add_option("--warmup-steps", o.warmup_steps, "at least this many warm-up steps (the first included)");

@@ -104,8 +104,8 @@ def measure(args, has_torch):
         shape = dict(name=name, B=B, T=T, C=C, head_size=hs, V=V, seed=args.seed)
         for t in THREADS:
             common = ["--mode=step", f"--threads={t}"] + flags(shape) + flags(timing)
-            # our Head's fused attention; PyTorch runs the notebook's composition
-            sides = {"ours": [args.bin] + common + ["--flash"]}
+            # our Head (its fused attention, the default); PyTorch runs the notebook's composition
+            sides = {"ours": [args.bin] + common}
             if has_torch:
                 sides["torch"] = [PYTHON, os.path.join(HERE, "bench_torch.py")] + common
             rounds = {side: [] for side in sides}
@@ -212,7 +212,7 @@ def results_header(version, elapsed, others):
         "on 2 threads on different runs), so compare the ratios of one run rather than times across runs.",
         "FLOPs per step = 3 * F with F = 2*B*T*C*hs*3 + 2*2*B*T*T*hs + 2*B*T*hs*V (forward matmuls, backward counted",
         "as 2F, full T x T products: no credit for causal skipping).",
-        "Our Head uses its fused causal attention (head.flash: scores, mask, softmax and @ v in one op over the lower",
+        "Our Head uses its fused attention (ag::self_attention: scores, mask, softmax and @ v in one op over the lower",
         "triangle, reading k, q, v inside the packed projection); the same function as the composition PyTorch runs",
         "(checked by the first-step loss below).",
         "",

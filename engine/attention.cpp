@@ -1,5 +1,6 @@
-// causal_attention and causal_self_attention: the fused ops around kernels::causal_attention_forward/backward.
+// self_attention and self_attention_weights: the fused op around kernels::attention_forward / attention_backward.
 #include <stdexcept>
+#include <string>
 
 #include "engine/autograd.h"
 #include "engine/kernels.h"
@@ -9,93 +10,62 @@ namespace ag {
 
 namespace {
 
-// Where q, k and v sit: (B, T, hs) each, rows `ld` elements apart, inside the contiguous tensors that hold them.
-struct QKV {
-    Tensor q_base, k_base, v_base;  // contiguous holders (the same tensor for a packed projection)
-    int64_t q_at, k_at, v_at;       // element offset of q, k, v in their holder
-    int64_t ld, B, T, hs;
-};
+// kqv must be (B, T, 3 C) with C a positive multiple of n_head.
+kernels::AttentionShape attention_shape(const Tensor& kqv, int64_t n_head, bool causal, double scale, const char* op) {
+    if (n_head < 1)
+        throw std::invalid_argument(std::string(op) + ": n_head must be positive; got " + std::to_string(n_head));
+    if (kqv.dim() != 3 || kqv.size(2) == 0 || kqv.size(2) % (3 * n_head) != 0)
+        throw std::invalid_argument(std::string(op) + ": kqv must be (B, T, 3 C), the keys, queries and values of " +
+                                    std::to_string(n_head) + " head(s) side by side, with C a positive multiple of " +
+                                    std::to_string(n_head) + "; got shape " + shape_str(kqv.shape()));
+    return {kqv.size(0), n_head, kqv.size(1), kqv.size(2) / (3 * n_head), causal, scale};
+}
 
-// What the forward leaves for the backward: its output, each row's log-sum-exp and, when T fits one block of the
-// kernel (the (T, T) probabilities are then small), the probabilities themselves, so the backward skips recomputing.
+// The forward's results: out (B, T, C), lse (B, n_head, T), and probs (B, n_head, T, T) when asked to keep them.
 struct Saved {
     Tensor out, lse, probs;
 };
 
-Saved attention_forward(const QKV& in, double scale, bool for_backward) {
-    const DType dtype = in.q_base.dtype();
-    Saved s{empty({in.B, in.T, in.hs}, dtype), empty({in.B, in.T}, dtype), Tensor()};
-    if (for_backward && in.T <= kernels::kAttentionBlock) s.probs = empty({in.B, in.T, in.T}, dtype);
-    dispatch_floating(dtype, "causal_attention", [&]<typename E>() {
-        kernels::causal_attention_forward<E>(in.q_base.data<E>() + in.q_at, in.k_base.data<E>() + in.k_at,
-                                             in.v_base.data<E>() + in.v_at, in.ld, s.out.data<E>(), s.lse.data<E>(),
-                                             s.probs.defined() ? s.probs.data<E>() : nullptr, in.B, in.T, in.hs, scale);
+Saved forward(const Tensor& kqv, const kernels::AttentionShape& s, bool keep_probs) {
+    const DType dtype = kqv.dtype();
+    Saved r{empty({s.B, s.T, s.n_head * s.hs}, dtype), empty({s.B, s.n_head, s.T}, dtype), Tensor()};
+    if (keep_probs) r.probs = empty({s.B, s.n_head, s.T, s.T}, dtype);
+    dispatch_floating(dtype, "self_attention", [&]<typename E>() {
+        kernels::attention_forward<E>(kqv.data<E>(), r.out.data<E>(), r.lse.data<E>(),
+                                      keep_probs ? r.probs.data<E>() : nullptr, s);
     });
-    return s;
-}
-
-// dq, dk, dv += the gradients, written where `grad` (laid out like `in`, offsets and rows ld apart) keeps them.
-void attention_backward(const QKV& in, const QKV& grad, const Saved& saved, const Tensor& dout, double scale) {
-    Tensor d = dout.contiguous();
-    dispatch_floating(d.dtype(), "causal_attention", [&]<typename E>() {
-        kernels::causal_attention_backward<E>(
-            in.q_base.data<E>() + in.q_at, in.k_base.data<E>() + in.k_at, in.v_base.data<E>() + in.v_at, in.ld,
-            saved.out.data<E>(), saved.lse.data<E>(), saved.probs.defined() ? saved.probs.data<E>() : nullptr,
-            d.data<E>(), grad.q_base.data<E>() + grad.q_at, grad.k_base.data<E>() + grad.k_at,
-            grad.v_base.data<E>() + grad.v_at, grad.ld, in.B, in.T, in.hs, scale);
-    });
+    return r;
 }
 
 }  // namespace
 
-Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale) {
-    if (q.dim() != 3 || k.shape() != q.shape() || v.shape() != q.shape())
-        throw std::invalid_argument("causal_attention: q, k and v must all be (B, T, hs) of one shape; got " +
-                                    shape_str(q.shape()) + ", " + shape_str(k.shape()) + " and " + shape_str(v.shape()));
-    if (k.dtype() != q.dtype() || v.dtype() != q.dtype())
-        throw std::invalid_argument("causal_attention: q, k and v must have one dtype; got " + dtype_name(q.dtype()) +
-                                    ", " + dtype_name(k.dtype()) + " and " + dtype_name(v.dtype()));
-    const int64_t B = q.size(0), T = q.size(1), hs = q.size(2);
-    const QKV in{q.detach().contiguous(), k.detach().contiguous(), v.detach().contiguous(), 0, 0, 0, hs, B, T, hs};
-    const bool grad = needs_grad({&q, &k, &v});
-    Saved saved = attention_forward(in, scale, grad);
+Tensor self_attention(const Tensor& kqv, int64_t n_head, bool causal, double scale) {
+    const kernels::AttentionShape s = attention_shape(kqv, n_head, causal, scale, "self_attention");
+    const Tensor in = kqv.detach().contiguous();
+    const bool grad = needs_grad(kqv);
+    // When T fits one block, the (T, T) probabilities are no larger than the kernel's own scratch: keep them, and
+    // the backward skips recomputing them. Beyond that, it recomputes them from kqv and lse.
+    Saved saved = forward(in, s, grad && s.T <= kernels::kAttentionBlock);
     Tensor out = saved.out;
-    saved.out = out.detach();
-    if (grad)
-        set_grad_fn(out, "CausalAttentionBackward", {&q, &k, &v}, /*saved=*/{in.q_base, in.k_base, in.v_base, saved.out},
-                    [q, k, v, in, saved, scale](const Tensor& dout) {
-            // dq, dk, dv from the probabilities (see kernels_attention.cpp for the formulas)
-            const QKV grad{zeros(q.shape(), q.dtype()), zeros(q.shape(), q.dtype()),
-                           zeros(q.shape(), q.dtype()), 0, 0, 0, in.hs, in.B, in.T, in.hs};
-            attention_backward(in, grad, saved, dout, scale);
-            accumulate_grad(q, grad.q_base);
-            accumulate_grad(k, grad.k_base);
-            accumulate_grad(v, grad.v_base);
+    if (!grad) return out;
+    saved.out = out.detach();  // the result, without its grad_fn (no cycle)
+    set_grad_fn(out, "SelfAttentionBackward", {&kqv}, /*saved=*/{in, saved.out}, [kqv, in, saved, s](const Tensor& d) {
+        // dkqv = [dk | dq | dv] of every head, in one buffer laid out like kqv (the formulas: kernels_attention.cpp)
+        const Tensor dout = d.contiguous();
+        const Tensor dkqv = zeros(kqv.shape(), kqv.dtype());
+        dispatch_floating(kqv.dtype(), "self_attention", [&]<typename E>() {
+            kernels::attention_backward<E>(in.data<E>(), saved.out.data<E>(), saved.lse.data<E>(),
+                                           saved.probs.defined() ? saved.probs.data<E>() : nullptr, dout.data<E>(),
+                                           dkqv.data<E>(), s);
         });
+        accumulate_grad(kqv, dkqv);
+    });
     return out;
 }
 
-Tensor causal_self_attention(const Tensor& kqv, double scale) {
-    if (kqv.dim() != 3 || kqv.size(2) % 3 != 0 || kqv.size(2) == 0)
-        throw std::invalid_argument("causal_self_attention: kqv must be (B, T, 3 hs), keys, queries and values side by "
-                                    "side; got shape " + shape_str(kqv.shape()));
-    const int64_t B = kqv.size(0), T = kqv.size(1), hs = kqv.size(2) / 3;
-    const Tensor base = kqv.detach().contiguous();
-    const QKV in{base, base, base, hs, 0, 2 * hs, 3 * hs, B, T, hs};  // k | q | v along the last dim
-    const bool grad = needs_grad(kqv);
-    Saved saved = attention_forward(in, scale, grad);
-    Tensor out = saved.out;
-    saved.out = out.detach();
-    if (grad)
-        set_grad_fn(out, "CausalSelfAttentionBackward", {&kqv}, /*saved=*/{base, saved.out},
-                    [kqv, in, saved, scale](const Tensor& dout) {
-            // [dk | dq | dv] in one buffer: the packed projection gets one gradient, no slicing
-            const Tensor dkqv = zeros(kqv.shape(), kqv.dtype());
-            attention_backward(in, QKV{dkqv, dkqv, dkqv, in.q_at, in.k_at, in.v_at, in.ld, in.B, in.T, in.hs},
-                               saved, dout, scale);
-            accumulate_grad(kqv, dkqv);
-        });
-    return out;
+Tensor self_attention_weights(const Tensor& kqv, int64_t n_head, bool causal, double scale) {
+    const kernels::AttentionShape s = attention_shape(kqv, n_head, causal, scale, "self_attention_weights");
+    return forward(kqv.detach().contiguous(), s, /*keep_probs=*/true).probs;
 }
 
 }  // namespace ag

@@ -61,9 +61,10 @@ static Tensor triangle(const Tensor& a, int64_t diagonal, bool lower, const char
                 }
     });
     if (needs_grad(a))
-        set_grad_fn(out, lower ? "TrilBackward" : "TriuBackward", {&a}, /*saved=*/{}, [a, diagonal, lower, op](const Tensor& dout) {
-            accumulate_grad(a, triangle(dout, diagonal, lower, op));  // da += tril(dout) (or triu)
-        });
+        set_grad_fn(out, lower ? "TrilBackward" : "TriuBackward", {&a}, /*saved=*/{},
+                    [a, diagonal, lower, op](const Tensor& dout) {
+                        accumulate_grad(a, triangle(dout, diagonal, lower, op));  // da += tril(dout) (or triu)
+                    });
     return out;
 }
 

@@ -158,21 +158,6 @@ void softmax_forward(const T* x, T* y, int64_t outer, int64_t D, int64_t inner, 
 }
 
 template <typename T>
-void causal_softmax_forward(const T* x, T* y, int64_t rows, int64_t T_, int64_t D) {
-    parallel_for(rows * T_, rows * T_ * D >= kParallelGrain, [&](int64_t r) {
-        const int64_t visible = std::clamp<int64_t>(r % T_ + 1 + (D - T_), 0, D);
-        const T* xr = x + r * D;
-        T* yr = y + r * D;
-        if (visible == 0) {  // nothing to attend to: NaN, as softmax of an all -inf row
-            std::fill(yr, yr + D, std::numeric_limits<T>::quiet_NaN());
-            return;
-        }
-        softmax_slice(xr, yr, visible, 1, false);
-        std::fill(yr + visible, yr + D, T(0));
-    });
-}
-
-template <typename T>
 void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, int64_t inner, bool log) {
     parallel_for(outer * inner, outer * D * inner >= kParallelGrain, [&](int64_t k) {
         const int64_t base = (k / inner) * D * inner + k % inner;
@@ -217,8 +202,6 @@ template void max_along<float>(const float*, int64_t, int64_t, int64_t, float*, 
 template void max_along<double>(const double*, int64_t, int64_t, int64_t, double*, int64_t*);
 template void softmax_forward<float>(const float*, float*, int64_t, int64_t, int64_t, bool);
 template void softmax_forward<double>(const double*, double*, int64_t, int64_t, int64_t, bool);
-template void causal_softmax_forward<float>(const float*, float*, int64_t, int64_t, int64_t);
-template void causal_softmax_forward<double>(const double*, double*, int64_t, int64_t, int64_t);
 template void softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, int64_t, bool);
 template void softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t, int64_t, bool);
 template void cross_entropy_backward<float>(const float*, const int64_t*, float, float*, int64_t, int64_t);

@@ -198,10 +198,6 @@ void max_along(const T* a, int64_t outer, int64_t D, int64_t inner, T* values, i
 // Contiguous x viewed as (outer, D, inner), softmax (or log_softmax) along D into y.
 template <typename T>
 void softmax_forward(const T* x, T* y, int64_t outer, int64_t D, int64_t inner, bool log);
-// Contiguous x of shape (rows, T, D) with the last dim softmaxed: row i of each T x D block only sees its first
-// i + 1 + (D - T) entries (the causal mask, aligned to the bottom-right); the rest of y is 0. No -inf is written.
-template <typename T>
-void causal_softmax_forward(const T* x, T* y, int64_t rows, int64_t T_, int64_t D);
 // dx = y * (dy - sum(dy * y))  (softmax)   or   dx = dy - exp(y) * sum(dy)  (log_softmax), along D.
 template <typename T>
 void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, int64_t inner, bool log);
@@ -209,24 +205,29 @@ void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, 
 template <typename T>
 void cross_entropy_backward(const T* logp, const int64_t* target, T scale, T* dx, int64_t N, int64_t C);
 
-// ---- fused causal attention (kernels_attention.cpp) -------------------------------------------------------------------
+// ---- fused self-attention (kernels_attention.cpp) ------------------------------------------------------------------
 
 // Query rows per block: the scores of one block are (64, T), and a T up to 64 is one block.
 constexpr int64_t kAttentionBlock = 64;
 
-// out = softmax(scale * q @ k^T with the causal mask) @ v for (B, T, hs) q, k, v whose rows are `ld` elements apart
-// (hs when contiguous; 3 hs for the columns of a packed projection); out (B, T, hs) is contiguous. lse (B, T) gets each
-// row's log-sum-exp of its visible scores, which is all the backward needs to recompute the probabilities. probs is
-// null, or, when T <= kAttentionBlock, (B, T, T) to keep the probabilities in, so the backward need not recompute.
+// One fused attention call: B batches of n_head heads of width hs over T positions; causal: row t sees keys <= t.
+struct AttentionShape {
+    int64_t B, n_head, T, hs;
+    bool causal;
+    double scale;  // the scores are scale * q . k
+};
+
+// out (B, T, C) = for every head h, softmax(scale * q_h @ k_h^T, masked) @ v_h, the heads side by side, for the packed
+// projection kqv (B, T, 3 C) = [keys of every head | queries | values], C = n_head hs, all contiguous. lse
+// (B, n_head, T) gets each row's log-sum-exp of its visible scores, which is all the backward needs to recompute the
+// probabilities. probs is null, or (B, n_head, T, T) to keep the probabilities in (0 where masked).
 template <typename T>
-void causal_attention_forward(const T* q, const T* k, const T* v, int64_t ld, T* out, T* lse, T* probs, int64_t B,
-                              int64_t Tn, int64_t hs, double scale);
-// dq, dk, dv (rows `ld_grad` apart) += the gradients of that forward, given dout, the saved out and lse, and the
-// saved probs if the forward kept them (else null).
+void attention_forward(const T* kqv, T* out, T* lse, T* probs, const AttentionShape& shape);
+// dkqv (laid out like kqv) += the gradients of that forward, given dout, the saved out and lse, and the kept probs
+// if the forward kept them (else null: the backward recomputes them from kqv and lse).
 template <typename T>
-void causal_attention_backward(const T* q, const T* k, const T* v, int64_t ld, const T* out, const T* lse,
-                               const T* probs, const T* dout, T* dq, T* dk, T* dv, int64_t ld_grad, int64_t B,
-                               int64_t Tn, int64_t hs, double scale);
+void attention_backward(const T* kqv, const T* out, const T* lse, const T* probs, const T* dout, T* dkqv,
+                        const AttentionShape& shape);
 
 // ---- BLAS ------------------------------------------------------------------------------------------------------------
 

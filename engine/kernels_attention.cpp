@@ -1,26 +1,26 @@
-// Causal attention in blocks of query rows, without the T x T matrix (the idea of FlashAttention, on BLAS).
+// Self-attention in blocks of query rows, all heads at once, without building the (T, T) weights (the idea of
+// FlashAttention, on BLAS).
 //
-// Glossary: q, k, v are (B, T, hs) with rows `ld` elements apart (ld = hs when contiguous, 3 hs for the columns of
-// a packed (B, T, 3 hs) projection); dq, dk, dv likewise with rows `ld_grad` apart; out and dout are (B, T, hs)
-// contiguous; lse (B, T) is each query row's log-sum-exp of its scores.
-// For a block of query rows [i0, i1) only keys [0, i1) can be visible (causal), so every product below covers the
-// lower-triangle blocks only: about half the flops of the full (T, T) products at large T.
+// Glossary: the packed projection kqv (B, T, 3 C) holds, along its last dim, the keys of every head, then their
+// queries, then their values; head h's (T, hs) block of each starts hs h columns into its third, and its rows are
+// ld = 3 C elements apart (C = n_head hs). out and dout (B, T, C) hold the heads side by side (rows C apart).
+// lse (B, n_head, T) is each query row's log-sum-exp of its scores. One (batch, head) pair is a "unit".
+// With the causal mask, the query rows [i0, i1) of a block can see keys [0, i1) only, so every product below covers
+// the lower-triangle blocks only (about half the flops at large T); without it, every block sees all T keys.
 //
-// forward, per block:   S = scale * Q_blk @ K[0:i1]^T                  (rows, i1)
-//                       P = softmax(S) over the visible keys j <= i     (0 elsewhere), lse = m + log(sum exp(S - m))
-//                       out_blk = P @ V[0:i1]                           (rows, hs)
-// backward, per block:  P = exp(S - lse) recomputed from q, k and the saved lse (or, when T fits one block, the
-//                         forward's P, kept in `probs`: the (T, T) matrix is then no larger than a block)
-//                       dV[0:i1] += P^T @ dout_blk
-//                       dP = dout_blk @ V[0:i1]^T
+// forward, per block:   S = scale * Q_blk @ K[0:w]^T                   (rows, w), w = i1 causal, else T
+//                       P = softmax(S) over the visible keys            (0 elsewhere), lse = m + log(sum exp(S - m))
+//                       out_blk = P @ V[0:w]                            (rows, hs)
+// backward, per block:  P = exp(S - lse) recomputed from q, k and the saved lse (or read from the forward's kept P)
+//                       dV[0:w] += P^T @ dout_blk
+//                       dP = dout_blk @ V[0:w]^T
 //                       dS = P * (dP - rowsum(dout_blk * out_blk))      (the softmax rule; rowsum(P * dP) equals it)
-//                       dQ_blk   += scale * dS @ K[0:i1]
-//                       dK[0:i1] += scale * dS^T @ Q_blk
-// Batches run in parallel (each thread owns its batch's dq, dk, dv); the gemms inside are then single-threaded.
+//                       dQ_blk  += scale * dS @ K[0:w]
+//                       dK[0:w] += scale * dS^T @ Q_blk
+// Units run in parallel (each thread owns its unit's columns of out and dkqv); the gemms inside are then
+// single-threaded.
 #include <algorithm>
 #include <cmath>
-#include <limits>
-#include <stdexcept>
 #include <vector>
 
 #include "engine/kernels.h"
@@ -29,7 +29,14 @@ namespace ag::kernels {
 
 namespace {
 
-// S[r, :] -> P[r, :] in place over the first `visible` entries, zeros after; returns the row's log-sum-exp.
+// Where one unit's blocks sit: k, q, v rows ld apart (and so their gradients); out, dout rows ld_out apart.
+template <typename T>
+struct Unit {
+    const T *k, *q, *v;
+    int64_t ld, ld_out;
+};
+
+// S[r, :] -> P[r, :] in place over the first `visible` entries, zeros up to `width`; returns the row's log-sum-exp.
 template <typename T>
 T softmax_row(T* s, int64_t visible, int64_t width) {
     const T m = row_max(s, visible);
@@ -43,105 +50,115 @@ T softmax_row(T* s, int64_t visible, int64_t width) {
     return m + static_cast<T>(std::log(total));
 }
 
-// Scores of query rows [i0, i1) against keys [0, i1): S = scale * Q_blk @ K^T, row stride i1.
-template <typename T>
-void block_scores(const T* q, const T* k, int64_t ld, T* S, int64_t i0, int64_t i1, int64_t hs, double scale) {
-    gemm(false, true, i1 - i0, i1, hs, T(scale), q + i0 * ld, ld, k, ld, T(0), S, i1);
-}
+// The keys a block of query rows ending at i1 sees, and the keys row i sees.
+int64_t block_width(int64_t i1, const AttentionShape& s) { return s.causal ? i1 : s.T; }
+int64_t row_visible(int64_t i, const AttentionShape& s) { return s.causal ? i + 1 : s.T; }
 
-// One batch. `probs` is null, or (T, T) to keep P in when T fits one block.
+// One unit's forward; probs is null, or (T, T) to keep P in.
 template <typename T>
-void forward_one(const T* q, const T* k, const T* v, int64_t ld, T* out, T* lse, T* probs, int64_t Tn, int64_t hs,
-                 double scale) {
-    std::vector<T> block(probs ? 0 : static_cast<size_t>(std::min(kAttentionBlock, Tn) * Tn));
-    T* S = probs ? probs : block.data();
+void forward_unit(const Unit<T>& u, T* out, T* lse, T* probs, const AttentionShape& s) {
+    const int64_t Tn = s.T, hs = s.hs;
+    std::vector<T> scratch(probs ? 0 : static_cast<size_t>(std::min(kAttentionBlock, Tn) * Tn));
     for (int64_t i0 = 0; i0 < Tn; i0 += kAttentionBlock) {
-        const int64_t i1 = std::min(Tn, i0 + kAttentionBlock), rows = i1 - i0;
-        block_scores(q, k, ld, S, i0, i1, hs, scale);
-        for (int64_t r = 0; r < rows; ++r) lse[i0 + r] = softmax_row(S + r * i1, i0 + r + 1, i1);
-        gemm(false, false, rows, hs, i1, T(1), S, i1, v, ld, T(0), out + i0 * hs, hs);
+        const int64_t i1 = std::min(Tn, i0 + kAttentionBlock), rows = i1 - i0, w = block_width(i1, s);
+        T* S = probs ? probs + i0 * Tn : scratch.data();  // the block's scores, then its probabilities
+        const int64_t ldS = probs ? Tn : w;
+        gemm(false, true, rows, w, hs, T(s.scale), u.q + i0 * u.ld, u.ld, u.k, u.ld, T(0), S, ldS);
+        for (int64_t r = 0; r < rows; ++r) lse[i0 + r] = softmax_row(S + r * ldS, row_visible(i0 + r, s), ldS);
+        gemm(false, false, rows, hs, w, T(1), S, ldS, u.v, u.ld, T(0), out + i0 * u.ld_out, u.ld_out);
     }
 }
 
-// One batch. `probs` is null (recompute P) or the forward's (T, T) P when T fits one block.
+// One unit's backward: dk, dq, dv (rows u.ld apart) += the gradients; probs is the forward's kept P, or null.
 template <typename T>
-void backward_one(const T* q, const T* k, const T* v, int64_t ld, const T* out, const T* lse, const T* probs,
-                  const T* dout, T* dq, T* dk, T* dv, int64_t ld_grad, int64_t Tn, int64_t hs, double scale) {
-    const size_t block_size = static_cast<size_t>(std::min(kAttentionBlock, Tn) * Tn);
-    std::vector<T> recomputed(probs ? 0 : block_size), dP(block_size);
+void backward_unit(const Unit<T>& u, const T* out, const T* lse, const T* probs, const T* dout, T* dk, T* dq, T* dv,
+                   const AttentionShape& s) {
+    const int64_t Tn = s.T, hs = s.hs;
+    const size_t block = static_cast<size_t>(std::min(kAttentionBlock, Tn) * Tn);
+    std::vector<T> recomputed(probs ? 0 : block), dP(block);
     for (int64_t i0 = 0; i0 < Tn; i0 += kAttentionBlock) {
-        const int64_t i1 = std::min(Tn, i0 + kAttentionBlock), rows = i1 - i0;
-        const T* P = probs;
-        if (!probs) {
+        const int64_t i1 = std::min(Tn, i0 + kAttentionBlock), rows = i1 - i0, w = block_width(i1, s);
+        const T* P = probs ? probs + i0 * Tn : recomputed.data();
+        const int64_t ldP = probs ? Tn : w;
+        if (!probs) {  // P = exp(S - lse) where visible, else 0
             T* S = recomputed.data();
-            block_scores(q, k, ld, S, i0, i1, hs, scale);
-            for (int64_t r = 0; r < rows; ++r) {  // P = exp(S - lse) where visible, else 0
-                T* p = S + r * i1;
-                const int64_t visible = i0 + r + 1;
+            gemm(false, true, rows, w, hs, T(s.scale), u.q + i0 * u.ld, u.ld, u.k, u.ld, T(0), S, w);
+            for (int64_t r = 0; r < rows; ++r) {
+                T* p = S + r * w;
+                const int64_t visible = row_visible(i0 + r, s);
                 const T row_lse = lse[i0 + r];
 #pragma omp simd
                 for (int64_t j = 0; j < visible; ++j) p[j] = exp_nonpositive(p[j] - row_lse);  // S <= lse
-                std::fill(p + visible, p + i1, T(0));
+                std::fill(p + visible, p + w, T(0));
             }
-            P = S;
         }
-        const T* dout_blk = dout + i0 * hs;
-        gemm(true, false, i1, hs, rows, T(1), P, i1, dout_blk, hs, T(1), dv, ld_grad);
-        gemm(false, true, rows, i1, hs, T(1), dout_blk, hs, v, ld, T(0), dP.data(), i1);
+        const T* dout_blk = dout + i0 * u.ld_out;
+        gemm(true, false, w, hs, rows, T(1), P, ldP, dout_blk, u.ld_out, T(1), dv, u.ld);
+        gemm(false, true, rows, w, hs, T(1), dout_blk, u.ld_out, u.v, u.ld, T(0), dP.data(), w);
         for (int64_t r = 0; r < rows; ++r) {  // dS = P * (dP - D), D = rowsum(dout * out), written over dP
-            const T* dout_row = dout_blk + r * hs;
-            const T* out_row = out + (i0 + r) * hs;
+            const T* dout_row = dout_blk + r * u.ld_out;
+            const T* out_row = out + (i0 + r) * u.ld_out;
             double D = 0;
 #pragma omp simd reduction(+ : D)
             for (int64_t c = 0; c < hs; ++c) D += static_cast<double>(dout_row[c]) * out_row[c];
-            T* d = dP.data() + r * i1;
-            const T* p = P + r * i1;
+            T* d = dP.data() + r * w;
+            const T* p = P + r * ldP;
             const T Dt = static_cast<T>(D);
 #pragma omp simd
-            for (int64_t j = 0; j < i1; ++j) d[j] = p[j] * (d[j] - Dt);
+            for (int64_t j = 0; j < w; ++j) d[j] = p[j] * (d[j] - Dt);
         }
-        gemm(false, false, rows, hs, i1, T(scale), dP.data(), i1, k, ld, T(1), dq + i0 * ld_grad, ld_grad);
-        gemm(true, false, i1, hs, rows, T(scale), dP.data(), i1, q + i0 * ld, ld, T(1), dk, ld_grad);
+        gemm(false, false, rows, hs, w, T(s.scale), dP.data(), w, u.k, u.ld, T(1), dq + i0 * u.ld, u.ld);
+        gemm(true, false, w, hs, rows, T(s.scale), dP.data(), w, u.q + i0 * u.ld, u.ld, T(1), dk, u.ld);
     }
 }
 
-// Enough work to split the batches over threads (the attention flops of one batch: ~4 T^2 hs, halved by causality).
-bool worth_parallel(int64_t B, int64_t Tn, int64_t hs) { return B > 1 && 2.0 * Tn * Tn * hs * B >= 1.0e6; }
+// Unit n = b n_head + h: where its k starts in kqv (and in dkqv, laid out alike), and its block in out and dout.
+int64_t kqv_offset(int64_t n, const AttentionShape& s) {
+    return (n / s.n_head) * s.T * 3 * s.n_head * s.hs + (n % s.n_head) * s.hs;
+}
+int64_t out_offset(int64_t n, const AttentionShape& s) {
+    return (n / s.n_head) * s.T * s.n_head * s.hs + (n % s.n_head) * s.hs;
+}
+
+template <typename T>
+Unit<T> unit(const T* kqv, int64_t n, const AttentionShape& s) {
+    const int64_t C = s.n_head * s.hs;
+    const T* k = kqv + kqv_offset(n, s);
+    return {k, k + C, k + 2 * C, 3 * C, C};
+}
+
+// Enough work to split the units over threads (the attention flops of one unit: ~4 T^2 hs, halved by causality).
+bool worth_parallel(const AttentionShape& s) {
+    const int64_t units = s.B * s.n_head;
+    return units > 1 && 2.0 * s.T * s.T * s.hs * units >= 1.0e6;
+}
 
 }  // namespace
 
 template <typename T>
-void causal_attention_forward(const T* q, const T* k, const T* v, int64_t ld, T* out, T* lse, T* probs, int64_t B,
-                              int64_t Tn, int64_t hs, double scale) {
-    if (probs && Tn > kAttentionBlock) throw std::logic_error("causal_attention_forward: probs need T <= one block");
-    parallel_for(B, worth_parallel(B, Tn, hs), [&](int64_t b) {
-        const int64_t in = b * Tn * ld, o = b * Tn * hs;
-        forward_one(q + in, k + in, v + in, ld, out + o, lse + b * Tn, probs ? probs + b * Tn * Tn : nullptr, Tn, hs,
-                    scale);
+void attention_forward(const T* kqv, T* out, T* lse, T* probs, const AttentionShape& s) {
+    parallel_for(s.B * s.n_head, worth_parallel(s), [&](int64_t n) {
+        T* unit_probs = probs ? probs + n * s.T * s.T : nullptr;
+        forward_unit(unit(kqv, n, s), out + out_offset(n, s), lse + n * s.T, unit_probs, s);
     });
 }
 
 template <typename T>
-void causal_attention_backward(const T* q, const T* k, const T* v, int64_t ld, const T* out, const T* lse,
-                               const T* probs, const T* dout, T* dq, T* dk, T* dv, int64_t ld_grad, int64_t B,
-                               int64_t Tn, int64_t hs, double scale) {
-    if (probs && Tn > kAttentionBlock) throw std::logic_error("causal_attention_backward: probs need T <= one block");
-    parallel_for(B, worth_parallel(B, Tn, hs), [&](int64_t b) {
-        const int64_t in = b * Tn * ld, o = b * Tn * hs, g = b * Tn * ld_grad;
-        backward_one(q + in, k + in, v + in, ld, out + o, lse + b * Tn, probs ? probs + b * Tn * Tn : nullptr,
-                     dout + o, dq + g, dk + g, dv + g, ld_grad, Tn, hs, scale);
+void attention_backward(const T* kqv, const T* out, const T* lse, const T* probs, const T* dout, T* dkqv,
+                        const AttentionShape& s) {
+    parallel_for(s.B * s.n_head, worth_parallel(s), [&](int64_t n) {
+        const int64_t C = s.n_head * s.hs, o = out_offset(n, s);
+        T* dk = dkqv + kqv_offset(n, s);
+        backward_unit(unit(kqv, n, s), out + o, lse + n * s.T, probs ? probs + n * s.T * s.T : nullptr, dout + o, dk,
+                      dk + C, dk + 2 * C, s);
     });
 }
 
-template void causal_attention_forward<float>(const float*, const float*, const float*, int64_t, float*, float*,
-                                              float*, int64_t, int64_t, int64_t, double);
-template void causal_attention_forward<double>(const double*, const double*, const double*, int64_t, double*, double*,
-                                               double*, int64_t, int64_t, int64_t, double);
-template void causal_attention_backward<float>(const float*, const float*, const float*, int64_t, const float*,
-                                               const float*, const float*, const float*, float*, float*, float*,
-                                               int64_t, int64_t, int64_t, int64_t, double);
-template void causal_attention_backward<double>(const double*, const double*, const double*, int64_t, const double*,
-                                                const double*, const double*, const double*, double*, double*,
-                                                double*, int64_t, int64_t, int64_t, int64_t, double);
+template void attention_forward<float>(const float*, float*, float*, float*, const AttentionShape&);
+template void attention_forward<double>(const double*, double*, double*, double*, const AttentionShape&);
+template void attention_backward<float>(const float*, const float*, const float*, const float*, const float*, float*,
+                                        const AttentionShape&);
+template void attention_backward<double>(const double*, const double*, const double*, const double*, const double*,
+                                         double*, const AttentionShape&);
 
 }  // namespace ag::kernels

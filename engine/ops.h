@@ -129,23 +129,22 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor softmax(const Tensor& x, int64_t dim);
 // x - max - log(sum(exp(x - max))) along dim.
 Tensor log_softmax(const Tensor& x, int64_t dim);
-// softmax over the last dim of x (..., T, S) with the causal mask: query row i sees keys j <= i + (S - T), as in
-// softmax(x.masked_fill(triu(ones(T, S), 1 + S - T) == 1, -inf), -1), in one fused kernel that never touches
-// the masked entries. The masked entries of the result are 0.
-Tensor causal_softmax(const Tensor& x);
-// softmax(x.masked_fill(mask, -inf), dim): positions where the bool mask is true get probability 0.
-Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim = -1);
-// Causal self-attention in one fused op: softmax(q @ k^T * scale, causal mask) @ v for q, k, v of shape (B, T, hs)
-// (equal hs; the same T), without materialising the (T, T) weights: only the lower-triangle blocks are computed, and
-// backward recomputes the probabilities from q, k and a saved per-row log-sum-exp. Equal to the composed ops up
-// to rounding (tested); use it when T is large.
-Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale);
-// causal_attention(q, k, v, scale) for a packed projection kqv (B, T, 3 hs) holding k, q and v side by side (the
-// Head's fused x @ [Wk; Wq; Wv]^T): reads them in place and gives kqv one gradient, with no slicing or copies.
-// Throws if kqv is not 3-D with a last dim divisible by 3.
-Tensor causal_self_attention(const Tensor& kqv, double scale);
 // Mean over N of -log softmax(logits)[n, targets[n]]; logits (N, C) float, targets (N) int64 in [0, C).
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets);
+
+// ---- attention (attention.cpp) -------------------------------------------------------------------------------
+// Self-attention of n_head heads in one fused op, on their packed projection (the lecture's Head and
+// MultiHeadAttention, all heads at once). kqv (B, T, 3 C), C = n_head hs, holds along its last dim the keys of every
+// head, then their queries, then their values: [k_0 .. k_{n-1} | q_0 .. q_{n-1} | v_0 .. v_{n-1}], each (B, T, hs).
+//   out (B, T, C): columns [h hs, (h + 1) hs) hold head h's  softmax(q_h @ k_h^T * scale, masked) @ v_h.
+// causal: position t attends to positions s <= t, as softmax(wei.masked_fill(tril == 0, -inf)) in the notebook;
+// otherwise to every position. Equal to that spelling up to rounding (tested); the (T, T) weights are built one
+// block of 64 query rows at a time, only the lower triangle when causal, and kept only when T fits one block:
+// beyond that, backward recomputes them from kqv and a saved log-sum-exp per row. kqv's gradient is one buffer.
+// Throws unless kqv is (B, T, 3 C) with C a positive multiple of n_head.
+Tensor self_attention(const Tensor& kqv, int64_t n_head, bool causal, double scale);
+// The attention weights of that op, (B, n_head, T, T) (0 where masked), computed by the same kernel; no graph.
+Tensor self_attention_weights(const Tensor& kqv, int64_t n_head, bool causal, double scale);
 
 // ---- shape and indexing (shape_ops.cpp, index_ops.cpp) ---------------------------------------------------------
 // reshape: same data in a new shape (a view when the strides allow, else a copy); one size may be -1 (inferred).

@@ -1,7 +1,6 @@
 // softmax, log_softmax and cross_entropy. Each is one fused kernel forward and backward: softmax's and log_softmax's
 // backward use their saved output only, cross_entropy's the saved log_softmax of the logits, which is simpler and
 // more accurate than differentiating exp, sum and div separately.
-#include <limits>
 #include <stdexcept>
 
 #include "engine/autograd.h"
@@ -12,67 +11,46 @@ namespace ag {
 
 namespace {
 
-// A contiguous tensor seen as (outer, D, inner) around `dim`.
-struct Around {
+// A contiguous tensor seen as (outer, D, inner) along `dim`: D is dim's size, outer the count of slices before it,
+// inner the elements after it; element (o, d, i) is at (o D + d) inner + i.
+struct AlongDim {
     int64_t outer, D, inner;
 };
 
-Around around(const Tensor& t, int64_t dim) {
+AlongDim along_dim(const Tensor& t, int64_t dim) {
     if (t.dim() == 0) return {1, 1, 1};
     return {numel_of(t.shape(), 0, dim), t.shape()[dim], numel_of(t.shape(), dim + 1, t.dim())};
 }
 
-// Records the backward shared by softmax, log_softmax and causal_softmax, which only needs the output y:
+// softmax (log = false) or log_softmax (log = true) along dim, and its backward, which only needs the output y:
 //   softmax:     dx = y * (dout - sum(dout * y, dim))
 //   log_softmax: dx = dout - exp(y) * sum(dout, dim)
-void record_softmax_backward(Tensor& out, const Tensor& x, Around g, bool log, const char* name) {
-    if (!needs_grad(x)) return;
+Tensor softmax_along(const Tensor& x, int64_t dim, bool log, const char* op) {
+    dim = normalize_dim(dim, x.dim(), op);
+    const Tensor in = x.detach().contiguous();
+    Tensor out = empty(x.shape(), x.dtype());
+    const AlongDim g = along_dim(x, dim);
+    dispatch_floating(x.dtype(), op, [&]<typename T>() {
+        kernels::softmax_forward<T>(in.data<T>(), out.data<T>(), g.outer, g.D, g.inner, log);
+    });
+    if (!needs_grad(x)) return out;
     const Tensor y = out.detach();  // the result, without its grad_fn (no cycle)
+    const char* name = log ? "LogSoftmaxBackward" : "SoftmaxBackward";
     set_grad_fn(out, name, {&x}, /*saved=*/{y}, [x, g, log, y](const Tensor& dout) {
-        Tensor d = dout.contiguous();
+        const Tensor d = dout.contiguous();
         Tensor dx = empty(x.shape(), x.dtype());  // every element is written
         dispatch_floating(x.dtype(), "softmax", [&]<typename T>() {
             kernels::softmax_backward<T>(y.data<T>(), d.data<T>(), dx.data<T>(), g.outer, g.D, g.inner, log);
         });
         accumulate_grad(x, dx);
     });
-}
-
-Tensor softmax_impl(const Tensor& x, int64_t dim, bool log, const char* op) {
-    dim = normalize_dim(dim, x.dim(), op);
-    Tensor in = x.detach().contiguous();
-    Tensor out = empty(x.shape(), x.dtype());
-    const Around g = around(x, dim);
-    dispatch_floating(x.dtype(), op, [&]<typename T>() {
-        kernels::softmax_forward<T>(in.data<T>(), out.data<T>(), g.outer, g.D, g.inner, log);
-    });
-    record_softmax_backward(out, x, g, log, log ? "LogSoftmaxBackward" : "SoftmaxBackward");
     return out;
 }
 
 }  // namespace
 
-Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, false, "softmax"); }
-Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl(x, dim, true, "log_softmax"); }
-
-Tensor causal_softmax(const Tensor& x) {
-    if (x.dim() < 2)
-        throw std::invalid_argument("causal_softmax: needs (..., T, S) attention logits; got shape " +
-                                    shape_str(x.shape()));
-    Tensor in = x.detach().contiguous();
-    Tensor out = empty(x.shape(), x.dtype());
-    const int64_t T = x.size(-2), S = x.size(-1), rows = numel_of(x.shape(), 0, x.dim() - 2);
-    dispatch_floating(x.dtype(), "causal_softmax", [&]<typename E>() {
-        kernels::causal_softmax_forward<E>(in.data<E>(), out.data<E>(), rows, T, S);
-    });
-    // The masked entries of y are 0, so the plain softmax rule gives them a zero gradient.
-    record_softmax_backward(out, x, {rows * T, S, 1}, false, "CausalSoftmaxBackward");
-    return out;
-}
-
-Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim) {
-    return softmax(masked_fill(x, mask, -std::numeric_limits<double>::infinity()), dim);
-}
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_along(x, dim, false, "softmax"); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_along(x, dim, true, "log_softmax"); }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
     if (logits.dim() != 2)

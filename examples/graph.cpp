@@ -1,7 +1,7 @@
 // The graph of a self-attention Head's loss: printed as the tape backward walks, and drawn with Graphviz.
 //
 //   build/examples/graph                      # writes head_graph.dot and, with graphviz installed, head_graph.svg
-//   build/examples/graph --mode notebook      # the notebook's masked_fill + softmax instead of the fused op
+//   build/examples/graph --mode notebook      # the notebook's masked_fill + softmax spelled out, op by op
 //
 // main runs these steps:
 //   1. a Head(C = 8, head_size = 4) on a (2, 4, 8) input, and the cross-entropy of its output (the loss);
@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -30,7 +31,7 @@ extern char** environ;
 namespace {
 
 struct Options {
-    std::string mode = "fused";  // fused | notebook | flash: how the Head computes its attention
+    std::string mode = "layer";  // layer | notebook: the Head's fused op, or the notebook's lines op by op
     std::string format = "svg";  // svg | png: what Graphviz renders
     std::string out = ".";       // directory for head_graph.dot and the picture
 };
@@ -71,13 +72,23 @@ RenderResult render_with_graphviz(const std::string& dot_path, const std::string
     return {true, ""};
 }
 
-// Step 1: the loss of one Head, with its intermediate tensors named by Head::forward.
-ag::Tensor head_loss(ag::Head& head) {
+// The notebook's version 4, line by line, with the Head's own key, query and value layers: the ops the fused op
+// replaces, each a node of the graph.
+ag::Tensor notebook_head(const ag::Head& head, const ag::Tensor& x) {
+    const int64_t T = x.size(1);
+    ag::Tensor k = head.key(x).set_name("k"), q = head.query(x).set_name("q"), v = head.value(x).set_name("v");
+    ag::Tensor wei = (ag::matmul(q, k.transpose(-2, -1)) * std::pow(head.head_size, -0.5)).set_name("wei");
+    wei = ag::softmax(wei.masked_fill(ag::tril(ag::ones({T, T})) == 0, -INFINITY), -1).set_name("wei");
+    return ag::matmul(wei, v).set_name("out");
+}
+
+// Step 1: the loss of one Head, with its intermediate tensors named ('kqv', 'out' in the layer).
+ag::Tensor head_loss(const ag::Head& head, const std::string& mode) {
     const int64_t B = 2, T = 4, C = 8;
     ag::Tensor x = ag::randn({B, T, C}).set_name("x");
     ag::Tensor targets = ag::randint(0, head.head_size, {B * T});
-    ag::Tensor logits = head(x).view({B * T, head.head_size});
-    return ag::cross_entropy(logits, targets).set_name("loss");
+    ag::Tensor out = mode == "notebook" ? notebook_head(head, x) : head(x);
+    return ag::cross_entropy(out.view({B * T, head.head_size}), targets).set_name("loss");
 }
 
 }  // namespace
@@ -87,10 +98,10 @@ int main(int argc, char* argv[]) {
     CLI::App app{"Prints and draws the autograd graph of a self-attention Head's loss."};
     app.name(argv[0]);
     app.add_option("--mode", opt.mode,
-                   "fused: one product for key, query and value, then one causal_softmax op; notebook: three Linear "
-                   "calls, then masked_fill(tril == 0, -inf) and softmax; "
-                   "flash: the one product, then one causal_self_attention op")
-        ->check(CLI::IsMember({"fused", "notebook", "flash"}))->capture_default_str();
+                   "layer: the Head as it runs, one product for key, query and value, then one self_attention op; "
+                   "notebook: the same head spelled as the notebook writes it: three Linear calls, q @ k^T, "
+                   "masked_fill(tril == 0, -inf), softmax and @ v")
+        ->check(CLI::IsMember({"layer", "notebook"}))->capture_default_str();
     app.add_option("--format", opt.format, "picture format Graphviz renders")
         ->check(CLI::IsMember({"svg", "png"}))->capture_default_str();
     app.add_option("--out", opt.out, "directory for head_graph.dot and the picture (made if missing)")
@@ -108,9 +119,7 @@ int main(int argc, char* argv[]) {
     try {
         ag::manual_seed(1337);
         ag::Head head(/*n_embd=*/8, /*head_size=*/4);
-        head.fused = opt.mode != "notebook";
-        head.flash = opt.mode == "flash";
-        ag::Tensor loss = head_loss(head);
+        ag::Tensor loss = head_loss(head, opt.mode);
         std::cout << "loss = " << loss << "  (Head mode: " << opt.mode << ")\n\n" << ag::print_graph(loss) << "\n";
 
         loss.backward(ag::Tensor(), /*retain_graph=*/true);  // keep the graph to print and draw it again

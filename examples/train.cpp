@@ -130,7 +130,7 @@ Matrix show_attention(AttentionModel& model, const Task& task, const Batch& one)
     print_row("input", labels);
     print_row("target", names(task, one.targets[0], one.scored[0]));
     print_row("model", names(task, guess[0], one.scored[0]));
-    const Tensor attention = model.attention()[0].contiguous();  // (T, T): row t = how position t spreads its look
+    const Tensor attention = model.attention(one.tokens)[0].contiguous();  // (T, T): row t = how t spreads its look
     const int64_t T = attention.size(0);
     Matrix weights(T, std::vector<double>(T));
     for (int64_t t = 0; t < T; ++t)

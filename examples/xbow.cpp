@@ -42,7 +42,8 @@ void version4() {
     ag::Head head(C, head_size);
     // The Head computes key, query and value as one product (one gemm instead of three), so its sums run in
     // another order: equal to float32 rounding (atol 1e-6), not bit for bit.
-    std::cout << "Head layer gives the same output: " << ag::allclose(head(x_again), out, 1e-5, 1e-6) << "\n\n";
+    std::cout << "Head layer gives the same output: " << ag::allclose(head(x_again), out, 1e-5, 1e-6)
+              << ", and the same weights: " << ag::allclose(head.attention(x_again), wei, 1e-5, 1e-6) << "\n\n";
 
     // Why scale by head_size^-0.5: with unit-variance q and k, q @ k^T has variance ~head_size, and softmax of
     // large logits is nearly one-hot (each token would listen to a single other token). Scaling restores variance 1.

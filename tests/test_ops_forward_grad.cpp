@@ -47,10 +47,11 @@ TEST_CASE("gradients: an attention head, (softmax(masked(q @ k^T * scale)) @ v *
     check_close(v.grad(), fxg::attention_datt_v);
 }
 
-TEST_CASE("gradients: causal_softmax gives the attention head the same loss and gradients as PyTorch") {
+TEST_CASE("gradients: self_attention gives the attention head the same loss and gradients as PyTorch",
+          "[attention]") {
     Tensor q = leaf(fxg::att_q), k = leaf(fxg::att_k), v = leaf(fxg::att_v);
-    Tensor wei = ag::causal_softmax(ag::matmul(q, k.transpose(-2, -1)) * std::pow(3.0, -0.5));
-    Tensor loss = (ag::matmul(wei, v) * make(fxg::att_w)).sum();
+    Tensor kqv = ag::cat({k, q, v}, -1);  // the packed layout: keys, queries, values side by side
+    Tensor loss = (ag::self_attention(kqv, 1, /*causal=*/true, std::pow(3.0, -0.5)) * make(fxg::att_w)).sum();
     check_close(loss, fxg::attention_loss);
     loss.backward();
     check_close(q.grad(), fxg::attention_datt_q);

@@ -39,7 +39,6 @@ TEST_CASE("threads: a frozen model's forward runs on four threads at once, each 
         for (std::thread& thread : threads) thread.join();
         INFO(heads << " head(s)");
         CHECK(mismatches == std::vector<int>(n_threads, 0));
-        CHECK(model.attention().shape() == Shape{8, task.T, task.T});  // some thread's last forward
     }
 }
 

@@ -123,7 +123,10 @@ TEST_CASE("AttentionModel: the whole loss passes gradcheck wrt every parameter, 
         ag::GradcheckResult r = ag::gradcheck(loss, model.parameters());
         INFO(r.report);
         CHECK(r.passed);
-        CHECK(model.attention().shape() == ag::Shape{2, task.T, task.T});
+        const Tensor weights = model.attention(b.tokens);  // (B, T, T), each row a distribution over the past
+        CHECK(weights.shape() == ag::Shape{2, task.T, task.T});
+        CHECK(ag::allclose(weights.sum(-1), ag::ones({2, task.T}, DType::Float64)));
+        CHECK(ag::allclose(weights, ag::tril(weights)));
     }
 }
 

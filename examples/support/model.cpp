@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "engine/autograd.h"
 #include "engine/ops.h"
 #include "layers/loss.h"
 
@@ -24,18 +25,18 @@ AttentionModel::AttentionModel(const ModelConfig& c)
     register_module("readout", readout);
 }
 
-ag::Tensor AttentionModel::forward(const ag::Tensor& ids) {
+ag::Tensor AttentionModel::forward(const ag::Tensor& ids) const {
     const int64_t T = ids.size(1);
     ag::Tensor x = tok_emb(ids) + pos_emb(T);         // (B, T, C) + (T, C) -> (B, T, C)
     ag::Tensor h = head ? (*head)(x) : (*multi_head)(x);  // (B, T, head_size) or (B, T, C)
     return readout(h);                                // (B, T, V)
 }
 
-ag::Tensor AttentionModel::attention() const {
-    if (head) return head->attention();
-    ag::Tensor sum = multi_head->heads[0]->attention();
-    for (size_t h = 1; h < multi_head->heads.size(); ++h) sum = sum + multi_head->heads[h]->attention();
-    return sum / static_cast<double>(multi_head->heads.size());
+ag::Tensor AttentionModel::attention(const ag::Tensor& ids) const {
+    ag::NoGradGuard no_grad;
+    const ag::Tensor x = tok_emb(ids) + pos_emb(ids.size(1));
+    if (head) return head->attention(x);      // (B, T, T)
+    return multi_head->attention(x).mean(1);  // (B, heads, T, T) -> (B, T, T)
 }
 
 ag::Tensor scored_loss(const ag::Tensor& logits, const Batch& batch) {

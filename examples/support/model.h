@@ -29,10 +29,10 @@ public:
     explicit AttentionModel(const ModelConfig& config);
 
     // ids (B, T) int64 -> logits (B, T, V).
-    ag::Tensor forward(const ag::Tensor& ids);
-    ag::Tensor operator()(const ag::Tensor& ids) { return forward(ids); }
-    // The attention weights (B, T, T) of the last forward; with several heads, their mean.
-    ag::Tensor attention() const;
+    ag::Tensor forward(const ag::Tensor& ids) const;
+    ag::Tensor operator()(const ag::Tensor& ids) const { return forward(ids); }
+    // The attention weights (B, T, T) for ids; with several heads, their mean.
+    ag::Tensor attention(const ag::Tensor& ids) const;
 
     ModelConfig config;
     ag::Embedding tok_emb;
