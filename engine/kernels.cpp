@@ -1,5 +1,7 @@
 #include "engine/kernels.h"
 
+#include "engine/threads.h"
+
 #include <cblas.h>
 #include <omp.h>
 

@@ -1,4 +1,5 @@
-// The loops every op runs on, and the only home of OpenMP pragmas and BLAS calls.
+// The loops every op runs on, and the only home of OpenMP pragmas and BLAS calls. Internal: the ops include it,
+// the public headers (engine.h) do not.
 //
 // An element-wise loop walks an output shape in row-major order and reads each operand through its own strides,
 // with stride 0 on the dims where it is broadcast. Dims that are contiguous for every operand are merged first, so
@@ -13,14 +14,6 @@
 #include <limits>
 
 #include "engine/tensor.h"
-
-namespace ag {
-
-// Sets the threads used by the engine's loops and by OpenBLAS (n >= 1); returns the previous count.
-int set_num_threads(int n);
-int num_threads();
-
-}  // namespace ag
 
 namespace ag::kernels {
 

@@ -1,4 +1,4 @@
-// PyTorch-compatible random numbers; see random.h and /work/shared/reference/pytorch-rng.md.
+// PyTorch-compatible random numbers; random.h says what is reproduced, and how.
 //
 // Bit-exactness depends on floating-point rounding, so this file must be compiled without
 // -ffast-math and with -ffp-contract=off: every fused multiply-add below is written explicitly
@@ -275,28 +275,5 @@ Generator& default_generator() {
 }
 
 void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
-
-static void check_in_features(const char* op, int64_t in_features) {
-    if (in_features < 0)
-        throw std::invalid_argument(std::string(op) + ": in_features must be non-negative; got " +
-                                    std::to_string(in_features));
-}
-
-double linear_weight_bound(int64_t in_features) {
-    check_in_features("linear_weight_bound", in_features);
-    if (in_features == 0) return 0.0;
-    // kaiming_uniform_(a = sqrt(5)): gain = sqrt(2 / (1 + a^2)), std = gain / sqrt(fan_in),
-    // bound = sqrt(3) * std. Kept in this exact order so the double matches PyTorch's.
-    const double a = std::sqrt(5.0);
-    const double gain = std::sqrt(2.0 / (1.0 + a * a));
-    const double std_dev = gain / std::sqrt(static_cast<double>(in_features));
-    return std::sqrt(3.0) * std_dev;
-}
-
-double linear_bias_bound(int64_t in_features) {
-    check_in_features("linear_bias_bound", in_features);
-    if (in_features == 0) return 0.0;
-    return 1.0 / std::sqrt(static_cast<double>(in_features));
-}
 
 }  // namespace ag

@@ -2,8 +2,8 @@
 //
 // After ag::manual_seed(s), filling a float32 buffer with fill_normal / fill_uniform / fill_randint
 // gives exactly the numbers torch.manual_seed(s) followed by randn / rand / uniform_ / randint
-// gives, as long as the same calls are made in the same order. The algorithms are described in
-// /work/shared/reference/pytorch-rng.md. In short:
+// gives, as long as the same calls are made in the same order. The algorithms are those of PyTorch's CPU kernels
+// (ATen's CPUGeneratorImpl, and the uniform, normal and random_from_to kernels of aten/src/ATen/native/cpu):
 //
 //   * The generator is the standard 32-bit Mersenne Twister (MT19937) plus one cached normal.
 //   * A float uniform in [0,1) uses the low 24 bits of one 32-bit draw; a double uniform uses the
@@ -75,12 +75,5 @@ private:
 // from a non-deterministic seed: call manual_seed for reproducible runs.
 Generator& default_generator();
 void manual_seed(uint64_t seed);  // default_generator().manual_seed(seed)
-
-// The kaiming-uniform bound PyTorch's nn.Linear uses for its weight, computed in double as
-// sqrt(3) * sqrt(2 / (1 + a^2)) / sqrt(in) with a = sqrt(5). Same as 1/sqrt(in) up to the last bit
-// of the double; identical once rounded to float (tested for in = 1..4096). 0 when in_features == 0.
-double linear_weight_bound(int64_t in_features);
-// The bias bound 1/sqrt(in) (0 when in_features == 0).
-double linear_bias_bound(int64_t in_features);
 
 }  // namespace ag

@@ -14,6 +14,13 @@ public:
     Tensor forward(const Tensor& x) const;
     Tensor operator()(const Tensor& x) const { return forward(x); }
 
+    // The kaiming-uniform bound PyTorch's nn.Linear uses for its weight, computed in double as
+    // sqrt(3) * sqrt(2 / (1 + a^2)) / sqrt(in) with a = sqrt(5). Same as 1/sqrt(in) up to the last bit
+    // of the double; identical once rounded to float (tested for in = 1..4096). 0 when in_features == 0.
+    static double weight_bound(int64_t in_features);
+    // The bias bound 1/sqrt(in) (0 when in_features == 0).
+    static double bias_bound(int64_t in_features);
+
     int64_t in_features, out_features;
     Tensor weight;  // (out, in)
     Tensor bias;    // (out), undefined when built with bias = false

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/random.h"
+#include "layers/linear.h"
 
 #include <bit>
 #include <cstdint>
@@ -36,9 +37,9 @@ std::vector<int64_t> randint(ag::Generator& g, int64_t n, int64_t low, int64_t h
     return out;
 }
 
-// nn.Linear(in, out)'s weight [out, in] initialisation (its bias uses linear_bias_bound instead).
+// nn.Linear(in, out)'s weight [out, in] initialisation (its bias uses Linear::bias_bound instead).
 std::vector<float> linear_weight(ag::Generator& g, int64_t in, int64_t out) {
-    const double b = ag::linear_weight_bound(in);
+    const double b = ag::Linear::weight_bound(in);
     return uniform(g, in * out, -b, b);
 }
 
@@ -219,22 +220,22 @@ TEST_CASE("random: randint with a range of 2^32 or more takes two draws per elem
 // ---- Module initialisation, done through the same calls nn.Linear / nn.Embedding will make ----------------
 
 TEST_CASE("random: the Linear bounds follow PyTorch's kaiming-uniform formula") {
-    CHECK(ag::linear_weight_bound(3) == 0x1.279a74590331cp-1);  // exact doubles from Python
-    CHECK(ag::linear_weight_bound(32) == 0x1.6a09e667f3bcbp-3);
-    CHECK(ag::linear_weight_bound(384) == 0x1.a20bd700c2c3dp-5);
+    CHECK(ag::Linear::weight_bound(3) == 0x1.279a74590331cp-1);  // exact doubles from Python
+    CHECK(ag::Linear::weight_bound(32) == 0x1.6a09e667f3bcbp-3);
+    CHECK(ag::Linear::weight_bound(384) == 0x1.a20bd700c2c3dp-5);
     int float_mismatches = 0;  // rounded to float, the weight bound equals 1/sqrt(in)
     for (int64_t in = 1; in <= 4096; ++in)
-        float_mismatches += float(ag::linear_weight_bound(in)) != float(ag::linear_bias_bound(in));
+        float_mismatches += float(ag::Linear::weight_bound(in)) != float(ag::Linear::bias_bound(in));
     CHECK(float_mismatches == 0);
-    CHECK(ag::linear_bias_bound(4) == 0.5);
-    CHECK((ag::linear_weight_bound(0) == 0.0 && ag::linear_bias_bound(0) == 0.0));
-    CHECK_THROWS_WITH(ag::linear_bias_bound(-3), "linear_bias_bound: in_features must be non-negative; got -3");
+    CHECK(ag::Linear::bias_bound(4) == 0.5);
+    CHECK((ag::Linear::weight_bound(0) == 0.0 && ag::Linear::bias_bound(0) == 0.0));
+    CHECK_THROWS_WITH(ag::Linear::bias_bound(-3), "Linear::bias_bound: in_features must be non-negative; got -3");
 }
 
 TEST_CASE("random: manual_seed(1337) Linear(32,16) initialisation matches PyTorch") {
     ag::Generator g(1337);  // #13
     auto weight = linear_weight(g, 32, 16);
-    auto bias = uniform(g, 16, -ag::linear_bias_bound(32), ag::linear_bias_bound(32));
+    auto bias = uniform(g, 16, -ag::Linear::bias_bound(32), ag::Linear::bias_bound(32));
     check_bits(weight, 0, {-0.149087414f, -0.00154971855f, 0.0435217619f, -0.0274222568f});
     check_bits(bias, 0, {0.0233179759f, 0.132548004f, 0.157763556f, 0.033231061f});
 }
