@@ -30,9 +30,9 @@ Saved forward(const Tensor& kqv, const kernels::AttentionShape& s, bool keep_pro
     const DType dtype = kqv.dtype();
     Saved r{empty({s.B, s.T, s.n_head * s.hs}, dtype), empty({s.B, s.n_head, s.T}, dtype), Tensor()};
     if (keep_probs) r.probs = empty({s.B, s.n_head, s.T, s.T}, dtype);
-    dispatch_floating(dtype, "self_attention", [&]<typename E>() {
-        kernels::attention_forward<E>(kqv.data<E>(), r.out.data<E>(), r.lse.data<E>(),
-                                      keep_probs ? r.probs.data<E>() : nullptr, s);
+    dispatch_floating(dtype, "self_attention", [&]<typename Scalar>() {
+        kernels::attention_forward<Scalar>(kqv.data<Scalar>(), r.out.data<Scalar>(), r.lse.data<Scalar>(),
+                                      keep_probs ? r.probs.data<Scalar>() : nullptr, s);
     });
     return r;
 }
@@ -53,10 +53,10 @@ Tensor self_attention(const Tensor& kqv, int64_t n_head, bool causal, double sca
         // dkqv = [dk | dq | dv] of every head, in one buffer laid out like kqv (the formulas: kernels_attention.cpp)
         const Tensor dout = d.contiguous();
         const Tensor dkqv = zeros(kqv.shape(), kqv.dtype());
-        dispatch_floating(kqv.dtype(), "self_attention", [&]<typename E>() {
-            kernels::attention_backward<E>(in.data<E>(), saved.out.data<E>(), saved.lse.data<E>(),
-                                           saved.probs.defined() ? saved.probs.data<E>() : nullptr, dout.data<E>(),
-                                           dkqv.data<E>(), s);
+        dispatch_floating(kqv.dtype(), "self_attention", [&]<typename Scalar>() {
+            kernels::attention_backward<Scalar>(in.data<Scalar>(), saved.out.data<Scalar>(), saved.lse.data<Scalar>(),
+                                           saved.probs.defined() ? saved.probs.data<Scalar>() : nullptr, dout.data<Scalar>(),
+                                           dkqv.data<Scalar>(), s);
         });
         accumulate_grad(kqv, dkqv);
     });

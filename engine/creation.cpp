@@ -16,9 +16,9 @@ Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 
 Tensor full(const Shape& shape, double value, DType dtype) {
     Tensor out = empty(shape, dtype);
-    dispatch_all(dtype, [&]<typename T>() {
-        T* p = out.data<T>();
-        const T v = to_element<T>(value, "full");
+    dispatch_all(dtype, [&]<typename Scalar>() {
+        Scalar* p = out.data<Scalar>();
+        const Scalar v = to_element<Scalar>(value, "full");
         for (int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = v;
     });
     return out;
@@ -37,9 +37,9 @@ Tensor arange(double start, double end, double step, DType dtype) {
         throw std::length_error("arange: " + got.str() + " gives more elements than a 64-bit size can count");
     const int64_t n = static_cast<int64_t>(count);
     Tensor out = empty({n}, dtype);
-    dispatch_all(dtype, [&]<typename T>() {
-        T* p = out.data<T>();
-        for (int64_t i = 0; i < n; ++i) p[i] = to_element<T>(start + static_cast<double>(i) * step, "arange");
+    dispatch_all(dtype, [&]<typename Scalar>() {
+        Scalar* p = out.data<Scalar>();
+        for (int64_t i = 0; i < n; ++i) p[i] = to_element<Scalar>(start + static_cast<double>(i) * step, "arange");
     });
     return out;
 }
@@ -51,13 +51,13 @@ static Tensor triangle(const Tensor& a, int64_t diagonal, bool lower, const char
                                     shape_str(a.shape()));
     Tensor out = a.detach().clone();
     const int64_t rows = a.size(-2), cols = a.size(-1), mats = numel_of(a.shape(), 0, a.dim() - 2);
-    dispatch_all(a.dtype(), [&]<typename T>() {
-        T* p = out.data<T>();
+    dispatch_all(a.dtype(), [&]<typename Scalar>() {
+        Scalar* p = out.data<Scalar>();
         for (int64_t m = 0; m < mats; ++m)
             for (int64_t i = 0; i < rows; ++i)
                 for (int64_t j = 0; j < cols; ++j) {
                     bool keep = lower ? j - i <= diagonal : j - i >= diagonal;
-                    if (!keep) p[(m * rows + i) * cols + j] = T(0);
+                    if (!keep) p[(m * rows + i) * cols + j] = Scalar(0);
                 }
     });
     if (needs_grad(a))
@@ -76,14 +76,14 @@ Tensor triu(const Tensor& a, int64_t diagonal) { return triangle(a, diagonal, fa
 Tensor randn(const Shape& shape, DType dtype, Generator* gen) {
     Generator& g = gen ? *gen : default_generator();
     Tensor out = empty(shape, dtype);
-    dispatch_floating(dtype, "randn", [&]<typename T>() { g.fill_normal(out.data<T>(), out.numel(), 0.0, 1.0); });
+    dispatch_floating(dtype, "randn", [&]<typename Scalar>() { g.fill_normal(out.data<Scalar>(), out.numel(), 0.0, 1.0); });
     return out;
 }
 
 Tensor rand(const Shape& shape, DType dtype, Generator* gen) {
     Generator& g = gen ? *gen : default_generator();
     Tensor out = empty(shape, dtype);
-    dispatch_floating(dtype, "rand", [&]<typename T>() { g.fill_uniform(out.data<T>(), out.numel(), 0.0, 1.0); });
+    dispatch_floating(dtype, "rand", [&]<typename Scalar>() { g.fill_uniform(out.data<Scalar>(), out.numel(), 0.0, 1.0); });
     return out;
 }
 
@@ -114,20 +114,20 @@ NestedList::NestedList(std::initializer_list<NestedList> items) {
 
 Tensor tensor(const NestedList& data, DType dtype) {
     Tensor out = empty(data.shape(), dtype);
-    dispatch_all(dtype, [&]<typename T>() {
-        T* p = out.data<T>();
-        for (size_t i = 0; i < data.values().size(); ++i) p[i] = to_element<T>(data.values()[i], "tensor");
+    dispatch_all(dtype, [&]<typename Scalar>() {
+        Scalar* p = out.data<Scalar>();
+        for (size_t i = 0; i < data.values().size(); ++i) p[i] = to_element<Scalar>(data.values()[i], "tensor");
     });
     return out;
 }
 
-template <typename T>
-static Tensor from_values(const std::vector<T>& values, const Shape& shape) {
+template <typename Scalar>
+static Tensor from_values(const std::vector<Scalar>& values, const Shape& shape) {
     if (static_cast<int64_t>(values.size()) != numel_of(shape))
         throw std::invalid_argument("from_vector: the shape must hold exactly the values given; got " +
                                     std::to_string(values.size()) + " values for shape " + shape_str(shape));
-    Tensor out = empty(shape, dtype_of<T>());
-    std::copy(values.begin(), values.end(), out.data<T>());
+    Tensor out = empty(shape, dtype_of<Scalar>());
+    std::copy(values.begin(), values.end(), out.data<Scalar>());
     return out;
 }
 

@@ -42,16 +42,16 @@ inline bool is_floating(DType t) { return t == DType::Float32 || t == DType::Flo
 // A number as an element of type T, as PyTorch converts a Python number into a tensor of that dtype: float32
 // rounds to nearest (NaN and infinities stay, but a finite value beyond float's range is an error, not inf),
 // int64 truncates toward zero (NaN, infinities and values outside int64 are errors), bool is value != 0.
-template <typename T>
-T to_element(double value, const char* op) {
-    if constexpr (std::is_same_v<T, bool>) {
+template <typename Scalar>
+Scalar to_element(double value, const char* op) {
+    if constexpr (std::is_same_v<Scalar, bool>) {
         return value != 0;
-    } else if constexpr (std::is_same_v<T, int64_t>) {
+    } else if constexpr (std::is_same_v<Scalar, int64_t>) {
         // 2^63 is exactly representable; the range is [-2^63, 2^63), and NaN fails both comparisons.
         if (!(value >= -9223372036854775808.0 && value < 9223372036854775808.0))
             throw_not_representable(value, DType::Int64, op);
         return static_cast<int64_t>(value);
-    } else if constexpr (std::is_same_v<T, float>) {
+    } else if constexpr (std::is_same_v<Scalar, float>) {
         if (std::isfinite(value) && std::abs(value) > std::numeric_limits<float>::max())
             throw_not_representable(value, DType::Float32, op);
         return static_cast<float>(value);
@@ -60,7 +60,7 @@ T to_element(double value, const char* op) {
     }
 }
 
-template <typename T> constexpr DType dtype_of();
+template <typename Scalar> constexpr DType dtype_of();
 template <> constexpr DType dtype_of<float>() { return DType::Float32; }
 template <> constexpr DType dtype_of<double>() { return DType::Float64; }
 template <> constexpr DType dtype_of<int64_t>() { return DType::Int64; }

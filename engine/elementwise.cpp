@@ -23,7 +23,7 @@ template <typename F>
 Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
     check_same_dtype(a, b, op);
     Tensor out = empty(broadcast_shapes(a.shape(), b.shape(), op), a.dtype());
-    dispatch_floating(a.dtype(), op, [&]<typename T>() { kernels::zip<T, T>(out, a, b, f); });
+    dispatch_floating(a.dtype(), op, [&]<typename Scalar>() { kernels::zip<Scalar, Scalar>(out, a, b, f); });
     return out;
 }
 
@@ -31,7 +31,7 @@ Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
 template <typename F>
 Tensor unary(const Tensor& a, const char* op, F f) {
     Tensor out = empty(a.shape(), a.dtype());
-    dispatch_floating(a.dtype(), op, [&]<typename T>() { kernels::map<T, T>(out, a, f); });
+    dispatch_floating(a.dtype(), op, [&]<typename Scalar>() { kernels::map<Scalar, Scalar>(out, a, f); });
     return out;
 }
 
@@ -156,9 +156,9 @@ Tensor masked_fill(const Tensor& a, const Tensor& mask, double value) {
         throw std::invalid_argument("masked_fill: the mask must broadcast to the tensor's shape; got mask " +
                                     shape_str(mask.shape()) + " for tensor " + shape_str(a.shape()));
     Tensor out = empty(a.shape(), a.dtype());
-    dispatch_all(a.dtype(), [&]<typename T>() {
-        const T v = to_element<T>(value, "masked_fill");
-        kernels::zip<T, T, bool>(out, a, mask, [v](T x, bool masked) { return masked ? v : x; });
+    dispatch_all(a.dtype(), [&]<typename Scalar>() {
+        const Scalar v = to_element<Scalar>(value, "masked_fill");
+        kernels::zip<Scalar, Scalar, bool>(out, a, mask, [v](Scalar x, bool masked) { return masked ? v : x; });
     });
     if (needs_grad(a))
         set_grad_fn(out, "MaskedFillBackward", {&a}, /*saved=*/{mask}, [a, mask](const Tensor& dout) {

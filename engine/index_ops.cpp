@@ -78,9 +78,9 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index) {
             Tensor da = zeros(a.shape(), a.dtype());
             const int64_t* ids = idx.data<int64_t>();
             const int64_t n = idx.numel(), D = a.shape()[dim];
-            dispatch_floating(a.dtype(), "index_select", [&]<typename T>() {
-                const T* g = d.data<T>();
-                T* out_grad = da.data<T>();
+            dispatch_floating(a.dtype(), "index_select", [&]<typename Scalar>() {
+                const Scalar* g = d.data<Scalar>();
+                Scalar* out_grad = da.data<Scalar>();
                 for (int64_t o = 0; o < outer; ++o)
                     for (int64_t i = 0; i < n; ++i)
                         for (int64_t k = 0; k < inner; ++k)

@@ -61,16 +61,16 @@ Tensor& Tensor::copy_(const Tensor& src) {
                                     dtype_name(dtype()));
     check_broadcasts_to(src, *this, "copy_");
     const Tensor source = readable_source(*this, src);
-    dispatch_all(dtype(), [&]<typename T>() { kernels::map<T, T>(*this, source, [](T v) { return v; }); });
+    dispatch_all(dtype(), [&]<typename Scalar>() { kernels::map<Scalar, Scalar>(*this, source, [](Scalar v) { return v; }); });
     bump_version();
     return *this;
 }
 
 Tensor& Tensor::fill_(double value) {
     check_destination(*this, "fill_");
-    dispatch_all(dtype(), [&]<typename T>() {
-        const T v = to_element<T>(value, "fill_");
-        kernels::map<T, T>(*this, *this, [v](T) { return v; });
+    dispatch_all(dtype(), [&]<typename Scalar>() {
+        const Scalar v = to_element<Scalar>(value, "fill_");
+        kernels::map<Scalar, Scalar>(*this, *this, [v](Scalar) { return v; });
     });
     bump_version();
     return *this;
@@ -86,8 +86,8 @@ void add_(const Tensor& a, const Tensor& b) {
                                     " and " + dtype_name(b.dtype()));
     check_broadcasts_to(b, a, "add_");
     const Tensor source = readable_source(a, b);
-    dispatch_floating(a.dtype(), "add_", [&]<typename T>() {
-        kernels::zip<T, T>(a, a, source, [](T x, T y) { return x + y; });
+    dispatch_floating(a.dtype(), "add_", [&]<typename Scalar>() {
+        kernels::zip<Scalar, Scalar>(a, a, source, [](Scalar x, Scalar y) { return x + y; });
     });
     a.bump_version();
 }

@@ -30,7 +30,7 @@ namespace ag::kernels {
 
 // Each output element is the sum of a's elements at its kept index, taken over the reduced positions in row-major
 // order; both paths below add in that order, so the result does not depend on which path or thread count runs.
-template <typename T>
+template <typename Scalar>
 void sum_into(const Tensor& out, const Tensor& a) {
     // Split a's dims into kept ones (out has the same size there) and reduced ones (out has size 1).
     Shape kept_shape, kept_strides, red_shape, red_strides;
@@ -42,8 +42,8 @@ void sum_into(const Tensor& out, const Tensor& a) {
     const int64_t n_out = numel_of(kept_shape), n_red = numel_of(red_shape);
     Loop<1> red = coalesce(Loop<1>{red_shape, {red_strides}});
     Loop<1> kept = coalesce(Loop<1>{kept_shape, {kept_strides}});
-    const T* pa = a.data<T>();
-    T* po = out.data<T>();
+    const Scalar* pa = a.data<Scalar>();
+    Scalar* po = out.data<Scalar>();
     // a's element offset of reduced position p (row-major over the reduced dims).
     auto reduced_offset = [&](int64_t p) {
         int64_t off = 0;
@@ -62,11 +62,11 @@ void sum_into(const Tensor& out, const Tensor& a) {
             const int64_t c0 = blk * kColumns, width = std::min(kColumns, n_out - c0);
             double acc[kColumns] = {};
             for (int64_t p = 0; p < n_red; ++p) {
-                const T* x = pa + reduced_offset(p) + c0;
+                const Scalar* x = pa + reduced_offset(p) + c0;
 #pragma omp simd
                 for (int64_t c = 0; c < width; ++c) acc[c] += x[c];
             }
-            for (int64_t c = 0; c < width; ++c) po[c0 + c] = static_cast<T>(acc[c]);
+            for (int64_t c = 0; c < width; ++c) po[c0 + c] = static_cast<Scalar>(acc[c]);
         });
         return;
     }
@@ -81,23 +81,23 @@ void sum_into(const Tensor& out, const Tensor& a) {
         }
         double acc = 0;
         for (int64_t r = 0; r < rows && inner > 0; ++r) {
-            const T* x = pa + base + reduced_offset(r * inner);
+            const Scalar* x = pa + base + reduced_offset(r * inner);
             for (int64_t i = 0; i < inner; ++i) acc += x[i * step];
         }
-        po[o] = static_cast<T>(acc);
+        po[o] = static_cast<Scalar>(acc);
     });
 }
 
 // ---- max along one dim -------------------------------------------------------------------------------------------
 
-template <typename T>
-void max_along(const T* a, int64_t outer, int64_t D, int64_t inner, T* values, int64_t* positions) {
+template <typename Scalar>
+void max_along(const Scalar* a, int64_t outer, int64_t D, int64_t inner, Scalar* values, int64_t* positions) {
     parallel_for(outer * inner, outer * D * inner >= kParallelGrain, [&](int64_t k) {
-        const T* x = a + (k / inner) * D * inner + k % inner;
-        T best = x[0];
+        const Scalar* x = a + (k / inner) * D * inner + k % inner;
+        Scalar best = x[0];
         int64_t where = 0;
         for (int64_t d = 1; d < D; ++d) {
-            T v = x[d * inner];
+            Scalar v = x[d * inner];
             // NaN wins (as in PyTorch: max propagates NaN); otherwise the first maximum is kept.
             if (!(v <= best) && !std::isnan(best)) {
                 best = v;
@@ -114,9 +114,9 @@ void max_along(const T* a, int64_t outer, int64_t D, int64_t inner, T* values, i
 // One slice x[0], x[s], ..., x[(D-1) s]:  y = exp(x - m) / sum exp(x - m)  with m = max x, so exp never overflows;
 // log form: y = x - m - log(sum exp(x - m)). If every x is -inf, m = -inf and x - m is NaN: the slice becomes NaN.
 // x and y must not overlap (the log form reads x again after writing y).
-template <typename T>
-static void softmax_slice(const T* x, T* y, int64_t D, int64_t s, bool log) {
-    T m = -std::numeric_limits<T>::infinity();
+template <typename Scalar>
+static void softmax_slice(const Scalar* x, Scalar* y, int64_t D, int64_t s, bool log) {
+    Scalar m = -std::numeric_limits<Scalar>::infinity();
     double total = 0;
     if (s == 1) {  // the common case, a contiguous row: vectorised passes for max, exp and scale
         // (a NaN in the row need not win the max here: exp(NaN - m) still makes the row NaN, as it must)
@@ -125,47 +125,47 @@ static void softmax_slice(const T* x, T* y, int64_t D, int64_t s, bool log) {
         for (int64_t d = 0; d < D; ++d) y[d] = exp_nonpositive(x[d] - m);
         total = row_sum(y, D);
         if (log) {
-            const T log_total = static_cast<T>(std::log(total));
+            const Scalar log_total = static_cast<Scalar>(std::log(total));
 #pragma omp simd
             for (int64_t d = 0; d < D; ++d) y[d] = x[d] - m - log_total;
         } else {
-            const T scale = static_cast<T>(1.0 / total);
+            const Scalar scale = static_cast<Scalar>(1.0 / total);
 #pragma omp simd
             for (int64_t d = 0; d < D; ++d) y[d] *= scale;
         }
         return;
     }
     for (int64_t d = 0; d < D; ++d) m = std::max(m, x[d * s]);
-    if (std::isnan(m)) m = std::numeric_limits<T>::quiet_NaN();
+    if (std::isnan(m)) m = std::numeric_limits<Scalar>::quiet_NaN();
     for (int64_t d = 0; d < D; ++d) {
-        T e = exp_nonpositive(x[d * s] - m);
+        Scalar e = exp_nonpositive(x[d * s] - m);
         if (!log) y[d * s] = e;
         total += e;
     }
     if (log) {
-        T log_total = static_cast<T>(std::log(total));
+        Scalar log_total = static_cast<Scalar>(std::log(total));
         for (int64_t d = 0; d < D; ++d) y[d * s] = x[d * s] - m - log_total;
     } else {
-        T scale = static_cast<T>(1.0 / total);
+        Scalar scale = static_cast<Scalar>(1.0 / total);
         for (int64_t d = 0; d < D; ++d) y[d * s] *= scale;
     }
 }
 
-template <typename T>
-void softmax_forward(const T* x, T* y, int64_t outer, int64_t D, int64_t inner, bool log) {
+template <typename Scalar>
+void softmax_forward(const Scalar* x, Scalar* y, int64_t outer, int64_t D, int64_t inner, bool log) {
     parallel_for(outer * inner, outer * D * inner >= kParallelGrain, [&](int64_t k) {
         const int64_t base = (k / inner) * D * inner + k % inner;
         softmax_slice(x + base, y + base, D, inner, log);
     });
 }
 
-template <typename T>
-void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, int64_t inner, bool log) {
+template <typename Scalar>
+void softmax_backward(const Scalar* y, const Scalar* dy, Scalar* dx, int64_t outer, int64_t D, int64_t inner, bool log) {
     parallel_for(outer * inner, outer * D * inner >= kParallelGrain, [&](int64_t k) {
         const int64_t base = (k / inner) * D * inner + k % inner;
         double dot = 0;  // softmax: sum(dy * y);  log_softmax: sum(dy)
         for (int64_t d = 0; d < D; ++d) dot += log ? dy[base + d * inner] : dy[base + d * inner] * y[base + d * inner];
-        const T c = static_cast<T>(dot);
+        const Scalar c = static_cast<Scalar>(dot);
         for (int64_t d = 0; d < D; ++d) {
             const int64_t at = base + d * inner;
             dx[at] = log ? dy[at] - exp_nonpositive(y[at]) * c : y[at] * (dy[at] - c);
@@ -173,11 +173,11 @@ void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, 
     });
 }
 
-template <typename T>
-void cross_entropy_backward(const T* logp, const int64_t* target, T scale, T* dx, int64_t N, int64_t C) {
+template <typename Scalar>
+void cross_entropy_backward(const Scalar* logp, const int64_t* target, Scalar scale, Scalar* dx, int64_t N, int64_t C) {
     parallel_for(N, N * C >= kParallelGrain, [&](int64_t n) {
-        const T* lp = logp + n * C;
-        T* d = dx + n * C;
+        const Scalar* lp = logp + n * C;
+        Scalar* d = dx + n * C;
 #pragma omp simd
         for (int64_t c = 0; c < C; ++c) d[c] = exp_nonpositive(lp[c]) * scale;  // softmax = exp(log_softmax)
         d[target[n]] -= scale;

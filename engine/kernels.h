@@ -59,23 +59,23 @@ inline double exp_nonpositive(double x) { return std::exp(x); }  // float64 keep
 
 // The largest of x[0..D), -inf for D = 0. Eight running maxima let the loop vectorise (vmaxps); a NaN may be
 // skipped, which is fine for softmax: exp(NaN - m) still makes the row NaN.
-template <typename T>
-T row_max(const T* x, int64_t D) {
+template <typename Scalar>
+Scalar row_max(const Scalar* x, int64_t D) {
     constexpr int kLanes = 8;
-    T lanes[kLanes];
-    std::fill(lanes, lanes + kLanes, -std::numeric_limits<T>::infinity());
+    Scalar lanes[kLanes];
+    std::fill(lanes, lanes + kLanes, -std::numeric_limits<Scalar>::infinity());
     int64_t d = 0;
     for (; d + kLanes <= D; d += kLanes)
         for (int j = 0; j < kLanes; ++j) lanes[j] = x[d + j] > lanes[j] ? x[d + j] : lanes[j];
-    T m = -std::numeric_limits<T>::infinity();
+    Scalar m = -std::numeric_limits<Scalar>::infinity();
     for (; d < D; ++d) m = x[d] > m ? x[d] : m;
     for (int j = 0; j < kLanes; ++j) m = lanes[j] > m ? lanes[j] : m;
     return m;
 }
 
 // sum of x[0..D) in double, vectorised: the order of the additions is fixed for a given D and binary.
-template <typename T>
-double row_sum(const T* x, int64_t D) {
+template <typename Scalar>
+double row_sum(const Scalar* x, int64_t D) {
     double total = 0;
 #pragma omp simd reduction(+ : total)
     for (int64_t d = 0; d < D; ++d) total += x[d];
@@ -138,14 +138,14 @@ void for_each_row(const Loop<N>& loop_in, RowFn row) {
 }
 
 // out = f(a), a broadcast to out's shape. out may be any strided tensor (a view being assigned into).
-template <typename R, typename T, typename F>
+template <typename R, typename Scalar, typename F>
 void map(const Tensor& out, const Tensor& a, F f) {
     R* po = out.data<R>();
-    const T* pa = a.data<T>();
+    const Scalar* pa = a.data<Scalar>();
     Loop<2> loop{out.shape(), {out.strides(), broadcast_strides(a.shape(), a.strides(), out.shape())}};
     for_each_row(loop, [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& step) {
         R* o = po + off[0];
-        const T* x = pa + off[1];
+        const Scalar* x = pa + off[1];
         if (step[0] == 1 && step[1] == 1)
             for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
         else
@@ -179,24 +179,24 @@ void zip(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
 
 // out = sum of a over the dims where out's (keepdim) shape is 1 and a's is not; out is contiguous, with a's rank.
 // Accumulates in double; each output element is summed by one thread in a fixed order (deterministic).
-template <typename T>
+template <typename Scalar>
 void sum_into(const Tensor& out, const Tensor& a);
 
 // For a contiguous tensor viewed as (outer, D, inner): out[o, i] = max over d of a[o, d, i] and its first position.
-template <typename T>
-void max_along(const T* a, int64_t outer, int64_t D, int64_t inner, T* values, int64_t* positions);
+template <typename Scalar>
+void max_along(const Scalar* a, int64_t outer, int64_t D, int64_t inner, Scalar* values, int64_t* positions);
 
 // ---- softmax -------------------------------------------------------------------------------------------------------
 
 // Contiguous x viewed as (outer, D, inner), softmax (or log_softmax) along D into y.
-template <typename T>
-void softmax_forward(const T* x, T* y, int64_t outer, int64_t D, int64_t inner, bool log);
+template <typename Scalar>
+void softmax_forward(const Scalar* x, Scalar* y, int64_t outer, int64_t D, int64_t inner, bool log);
 // dx = y * (dy - sum(dy * y))  (softmax)   or   dx = dy - exp(y) * sum(dy)  (log_softmax), along D.
-template <typename T>
-void softmax_backward(const T* y, const T* dy, T* dx, int64_t outer, int64_t D, int64_t inner, bool log);
+template <typename Scalar>
+void softmax_backward(const Scalar* y, const Scalar* dy, Scalar* dx, int64_t outer, int64_t D, int64_t inner, bool log);
 // Cross-entropy's gradient from the saved log-probabilities logp (N, C):  dx = scale * (exp(logp) - onehot(target)).
-template <typename T>
-void cross_entropy_backward(const T* logp, const int64_t* target, T scale, T* dx, int64_t N, int64_t C);
+template <typename Scalar>
+void cross_entropy_backward(const Scalar* logp, const int64_t* target, Scalar scale, Scalar* dx, int64_t N, int64_t C);
 
 // ---- fused self-attention (kernels_attention.cpp) ------------------------------------------------------------------
 
@@ -214,12 +214,12 @@ struct AttentionShape {
 // projection kqv (B, T, 3 C) = [keys of every head | queries | values], C = n_head hs, all contiguous. lse
 // (B, n_head, T) gets each row's log-sum-exp of its visible scores, which is all the backward needs to recompute the
 // probabilities. probs is null, or (B, n_head, T, T) to keep the probabilities in (0 where masked).
-template <typename T>
-void attention_forward(const T* kqv, T* out, T* lse, T* probs, const AttentionShape& shape);
+template <typename Scalar>
+void attention_forward(const Scalar* kqv, Scalar* out, Scalar* lse, Scalar* probs, const AttentionShape& shape);
 // dkqv (laid out like kqv) += the gradients of that forward, given dout, the saved out and lse, and the kept probs
 // if the forward kept them (else null: the backward recomputes them from kqv and lse).
-template <typename T>
-void attention_backward(const T* kqv, const T* out, const T* lse, const T* probs, const T* dout, T* dkqv,
+template <typename Scalar>
+void attention_backward(const Scalar* kqv, const Scalar* out, const Scalar* lse, const Scalar* probs, const Scalar* dout, Scalar* dkqv,
                         const AttentionShape& shape);
 
 // ---- BLAS ------------------------------------------------------------------------------------------------------------

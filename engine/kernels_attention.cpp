@@ -30,24 +30,24 @@ namespace ag::kernels {
 namespace {
 
 // Where one unit's blocks sit: k, q, v rows ld apart (and so their gradients); out, dout rows ld_out apart.
-template <typename T>
+template <typename Scalar>
 struct Unit {
-    const T *k, *q, *v;
+    const Scalar *k, *q, *v;
     int64_t ld, ld_out;
 };
 
 // S[r, :] -> P[r, :] in place over the first `visible` entries, zeros up to `width`; returns the row's log-sum-exp.
-template <typename T>
-T softmax_row(T* s, int64_t visible, int64_t width) {
-    const T m = row_max(s, visible);
+template <typename Scalar>
+Scalar softmax_row(Scalar* s, int64_t visible, int64_t width) {
+    const Scalar m = row_max(s, visible);
 #pragma omp simd
     for (int64_t j = 0; j < visible; ++j) s[j] = exp_nonpositive(s[j] - m);
     const double total = row_sum(s, visible);
-    const T inv = static_cast<T>(1.0 / total);
+    const Scalar inv = static_cast<Scalar>(1.0 / total);
 #pragma omp simd
     for (int64_t j = 0; j < visible; ++j) s[j] *= inv;
-    std::fill(s + visible, s + width, T(0));
-    return m + static_cast<T>(std::log(total));
+    std::fill(s + visible, s + width, Scalar(0));
+    return m + static_cast<Scalar>(std::log(total));
 }
 
 // The keys a block of query rows ending at i1 sees, and the keys row i sees.
@@ -55,60 +55,60 @@ int64_t block_width(int64_t i1, const AttentionShape& s) { return s.causal ? i1 
 int64_t row_visible(int64_t i, const AttentionShape& s) { return s.causal ? i + 1 : s.T; }
 
 // One unit's forward; probs is null, or (T, T) to keep P in.
-template <typename T>
-void forward_unit(const Unit<T>& u, T* out, T* lse, T* probs, const AttentionShape& s) {
+template <typename Scalar>
+void forward_unit(const Unit<Scalar>& u, Scalar* out, Scalar* lse, Scalar* probs, const AttentionShape& s) {
     const int64_t Tn = s.T, hs = s.hs;
-    std::vector<T> scratch(probs ? 0 : static_cast<size_t>(std::min(kAttentionBlock, Tn) * Tn));
+    std::vector<Scalar> scratch(probs ? 0 : static_cast<size_t>(std::min(kAttentionBlock, Tn) * Tn));
     for (int64_t i0 = 0; i0 < Tn; i0 += kAttentionBlock) {
         const int64_t i1 = std::min(Tn, i0 + kAttentionBlock), rows = i1 - i0, w = block_width(i1, s);
-        T* S = probs ? probs + i0 * Tn : scratch.data();  // the block's scores, then its probabilities
+        Scalar* S = probs ? probs + i0 * Tn : scratch.data();  // the block's scores, then its probabilities
         const int64_t ldS = probs ? Tn : w;
-        gemm(false, true, rows, w, hs, T(s.scale), u.q + i0 * u.ld, u.ld, u.k, u.ld, T(0), S, ldS);
+        gemm(false, true, rows, w, hs, Scalar(s.scale), u.q + i0 * u.ld, u.ld, u.k, u.ld, Scalar(0), S, ldS);
         for (int64_t r = 0; r < rows; ++r) lse[i0 + r] = softmax_row(S + r * ldS, row_visible(i0 + r, s), ldS);
-        gemm(false, false, rows, hs, w, T(1), S, ldS, u.v, u.ld, T(0), out + i0 * u.ld_out, u.ld_out);
+        gemm(false, false, rows, hs, w, Scalar(1), S, ldS, u.v, u.ld, Scalar(0), out + i0 * u.ld_out, u.ld_out);
     }
 }
 
 // One unit's backward: dk, dq, dv (rows u.ld apart) += the gradients; probs is the forward's kept P, or null.
-template <typename T>
-void backward_unit(const Unit<T>& u, const T* out, const T* lse, const T* probs, const T* dout, T* dk, T* dq, T* dv,
+template <typename Scalar>
+void backward_unit(const Unit<Scalar>& u, const Scalar* out, const Scalar* lse, const Scalar* probs, const Scalar* dout, Scalar* dk, Scalar* dq, Scalar* dv,
                    const AttentionShape& s) {
     const int64_t Tn = s.T, hs = s.hs;
     const size_t block = static_cast<size_t>(std::min(kAttentionBlock, Tn) * Tn);
-    std::vector<T> recomputed(probs ? 0 : block), dP(block);
+    std::vector<Scalar> recomputed(probs ? 0 : block), dP(block);
     for (int64_t i0 = 0; i0 < Tn; i0 += kAttentionBlock) {
         const int64_t i1 = std::min(Tn, i0 + kAttentionBlock), rows = i1 - i0, w = block_width(i1, s);
-        const T* P = probs ? probs + i0 * Tn : recomputed.data();
+        const Scalar* P = probs ? probs + i0 * Tn : recomputed.data();
         const int64_t ldP = probs ? Tn : w;
         if (!probs) {  // P = exp(S - lse) where visible, else 0
-            T* S = recomputed.data();
-            gemm(false, true, rows, w, hs, T(s.scale), u.q + i0 * u.ld, u.ld, u.k, u.ld, T(0), S, w);
+            Scalar* S = recomputed.data();
+            gemm(false, true, rows, w, hs, Scalar(s.scale), u.q + i0 * u.ld, u.ld, u.k, u.ld, Scalar(0), S, w);
             for (int64_t r = 0; r < rows; ++r) {
-                T* p = S + r * w;
+                Scalar* p = S + r * w;
                 const int64_t visible = row_visible(i0 + r, s);
-                const T row_lse = lse[i0 + r];
+                const Scalar row_lse = lse[i0 + r];
 #pragma omp simd
                 for (int64_t j = 0; j < visible; ++j) p[j] = exp_nonpositive(p[j] - row_lse);  // S <= lse
-                std::fill(p + visible, p + w, T(0));
+                std::fill(p + visible, p + w, Scalar(0));
             }
         }
-        const T* dout_blk = dout + i0 * u.ld_out;
-        gemm(true, false, w, hs, rows, T(1), P, ldP, dout_blk, u.ld_out, T(1), dv, u.ld);
-        gemm(false, true, rows, w, hs, T(1), dout_blk, u.ld_out, u.v, u.ld, T(0), dP.data(), w);
+        const Scalar* dout_blk = dout + i0 * u.ld_out;
+        gemm(true, false, w, hs, rows, Scalar(1), P, ldP, dout_blk, u.ld_out, Scalar(1), dv, u.ld);
+        gemm(false, true, rows, w, hs, Scalar(1), dout_blk, u.ld_out, u.v, u.ld, Scalar(0), dP.data(), w);
         for (int64_t r = 0; r < rows; ++r) {  // dS = P * (dP - D), D = rowsum(dout * out), written over dP
-            const T* dout_row = dout_blk + r * u.ld_out;
-            const T* out_row = out + (i0 + r) * u.ld_out;
+            const Scalar* dout_row = dout_blk + r * u.ld_out;
+            const Scalar* out_row = out + (i0 + r) * u.ld_out;
             double D = 0;
 #pragma omp simd reduction(+ : D)
             for (int64_t c = 0; c < hs; ++c) D += static_cast<double>(dout_row[c]) * out_row[c];
-            T* d = dP.data() + r * w;
-            const T* p = P + r * ldP;
-            const T Dt = static_cast<T>(D);
+            Scalar* d = dP.data() + r * w;
+            const Scalar* p = P + r * ldP;
+            const Scalar Dt = static_cast<Scalar>(D);
 #pragma omp simd
             for (int64_t j = 0; j < w; ++j) d[j] = p[j] * (d[j] - Dt);
         }
-        gemm(false, false, rows, hs, w, T(s.scale), dP.data(), w, u.k, u.ld, T(1), dq + i0 * u.ld, u.ld);
-        gemm(true, false, w, hs, rows, T(s.scale), dP.data(), w, u.q + i0 * u.ld, u.ld, T(1), dk, u.ld);
+        gemm(false, false, rows, hs, w, Scalar(s.scale), dP.data(), w, u.k, u.ld, Scalar(1), dq + i0 * u.ld, u.ld);
+        gemm(true, false, w, hs, rows, Scalar(s.scale), dP.data(), w, u.q + i0 * u.ld, u.ld, Scalar(1), dk, u.ld);
     }
 }
 
@@ -120,10 +120,10 @@ int64_t out_offset(int64_t n, const AttentionShape& s) {
     return (n / s.n_head) * s.T * s.n_head * s.hs + (n % s.n_head) * s.hs;
 }
 
-template <typename T>
-Unit<T> unit(const T* kqv, int64_t n, const AttentionShape& s) {
+template <typename Scalar>
+Unit<Scalar> unit(const Scalar* kqv, int64_t n, const AttentionShape& s) {
     const int64_t C = s.n_head * s.hs;
-    const T* k = kqv + kqv_offset(n, s);
+    const Scalar* k = kqv + kqv_offset(n, s);
     return {k, k + C, k + 2 * C, 3 * C, C};
 }
 
@@ -135,20 +135,20 @@ bool worth_parallel(const AttentionShape& s) {
 
 }  // namespace
 
-template <typename T>
-void attention_forward(const T* kqv, T* out, T* lse, T* probs, const AttentionShape& s) {
+template <typename Scalar>
+void attention_forward(const Scalar* kqv, Scalar* out, Scalar* lse, Scalar* probs, const AttentionShape& s) {
     parallel_for(s.B * s.n_head, worth_parallel(s), [&](int64_t n) {
-        T* unit_probs = probs ? probs + n * s.T * s.T : nullptr;
+        Scalar* unit_probs = probs ? probs + n * s.T * s.T : nullptr;
         forward_unit(unit(kqv, n, s), out + out_offset(n, s), lse + n * s.T, unit_probs, s);
     });
 }
 
-template <typename T>
-void attention_backward(const T* kqv, const T* out, const T* lse, const T* probs, const T* dout, T* dkqv,
+template <typename Scalar>
+void attention_backward(const Scalar* kqv, const Scalar* out, const Scalar* lse, const Scalar* probs, const Scalar* dout, Scalar* dkqv,
                         const AttentionShape& s) {
     parallel_for(s.B * s.n_head, worth_parallel(s), [&](int64_t n) {
         const int64_t C = s.n_head * s.hs, o = out_offset(n, s);
-        T* dk = dkqv + kqv_offset(n, s);
+        Scalar* dk = dkqv + kqv_offset(n, s);
         backward_unit(unit(kqv, n, s), out + o, lse + n * s.T, probs ? probs + n * s.T * s.T : nullptr, dout + o, dk,
                       dk + C, dk + 2 * C, s);
     });

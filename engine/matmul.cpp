@@ -34,7 +34,7 @@ Layout layout_of(const Tensor& t) {
 }
 
 // out (contiguous, batch + [M, N]) = a @ b, where a and b are at least 2-D and BLAS-readable, batch dims broadcast.
-template <typename T>
+template <typename Scalar>
 void batched_gemm(const Tensor& a, const Tensor& b, const Tensor& out) {
     const int64_t M = out.size(-2), N = out.size(-1), K = a.size(-1);
     Shape batch(out.shape().begin(), out.shape().end() - 2);
@@ -42,9 +42,9 @@ void batched_gemm(const Tensor& a, const Tensor& b, const Tensor& out) {
     Shape sa = broadcast_strides(a_batch, Shape(a.strides().begin(), a.strides().end() - 2), batch);
     Shape sb = broadcast_strides(b_batch, Shape(b.strides().begin(), b.strides().end() - 2), batch);
     const Layout la = layout_of(a), lb = layout_of(b);
-    const T* pa = a.data<T>();
-    const T* pb = b.data<T>();
-    T* po = out.data<T>();
+    const Scalar* pa = a.data<Scalar>();
+    const Scalar* pb = b.data<Scalar>();
+    Scalar* po = out.data<Scalar>();
     kernels::parallel_batches(numel_of(batch), 2.0 * M * N * K, [&](int64_t i) {
         int64_t oa = 0, ob = 0, rest = i;
         for (int64_t d = static_cast<int64_t>(batch.size()) - 1; d >= 0; --d) {
@@ -52,7 +52,7 @@ void batched_gemm(const Tensor& a, const Tensor& b, const Tensor& out) {
             ob += (rest % batch[d]) * sb[d];
             rest /= batch[d];
         }
-        kernels::gemm(la.trans, lb.trans, M, N, K, T(1), pa + oa, la.ld, pb + ob, lb.ld, T(0), po + i * M * N, N);
+        kernels::gemm(la.trans, lb.trans, M, N, K, Scalar(1), pa + oa, la.ld, pb + ob, lb.ld, Scalar(0), po + i * M * N, N);
     });
 }
 
@@ -84,7 +84,7 @@ Tensor product(Tensor a, Tensor b) {
     if (out.numel() == 0) return out;
     if (!layout_of(a).ok) a = a.contiguous();
     if (!layout_of(b).ok) b = b.contiguous();
-    dispatch_floating(a.dtype(), "matmul", [&]<typename T>() { batched_gemm<T>(a, b, out); });
+    dispatch_floating(a.dtype(), "matmul", [&]<typename Scalar>() { batched_gemm<Scalar>(a, b, out); });
     return out;
 }
 

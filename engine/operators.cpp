@@ -21,7 +21,7 @@ Tensor compare(const Tensor& a, const Tensor& b, const char* op, F f) {
         throw std::invalid_argument(std::string(op) + ": both tensors must have the same dtype; got " +
                                     dtype_name(a.dtype()) + " and " + dtype_name(b.dtype()));
     Tensor out = empty(broadcast_shapes(a.shape(), b.shape(), op), DType::Bool);
-    dispatch_all(a.dtype(), [&]<typename T>() { kernels::zip<bool, T>(out, a, b, f); });
+    dispatch_all(a.dtype(), [&]<typename Scalar>() { kernels::zip<bool, Scalar>(out, a, b, f); });
     return out;
 }
 

@@ -19,7 +19,7 @@ Shape keepdim_shape(const Shape& shape, int64_t dim) {
 // Sum of a over the dims where `kept` has size 1 (a's rank, keepdim layout), as a fresh tensor of shape `kept`.
 Tensor sum_keepdim(const Tensor& a, const Shape& kept) {
     Tensor out = empty(kept, a.dtype());
-    dispatch_floating(a.dtype(), "sum", [&]<typename T>() { kernels::sum_into<T>(out, a); });
+    dispatch_floating(a.dtype(), "sum", [&]<typename Scalar>() { kernels::sum_into<Scalar>(out, a); });
     return out;
 }
 
@@ -97,8 +97,8 @@ MaxResult max_keepdim(const Tensor& a, int64_t dim, const char* op) {
     Tensor x = a.detach().contiguous();
     const int64_t outer = numel_of(a.shape(), 0, dim), inner = numel_of(a.shape(), dim + 1, a.dim());
     MaxResult r{empty(keepdim_shape(a.shape(), dim), a.dtype()), empty(keepdim_shape(a.shape(), dim), DType::Int64)};
-    dispatch_floating(a.dtype(), op, [&]<typename T>() {
-        kernels::max_along<T>(x.data<T>(), outer, D, inner, r.values.data<T>(), r.positions.data<int64_t>());
+    dispatch_floating(a.dtype(), op, [&]<typename Scalar>() {
+        kernels::max_along<Scalar>(x.data<Scalar>(), outer, D, inner, r.values.data<Scalar>(), r.positions.data<int64_t>());
     });
     return r;
 }
@@ -117,9 +117,9 @@ Tensor max(const Tensor& a, int64_t dim, bool keepdim) {
             Tensor da = zeros(a.shape(), a.dtype());
             const int64_t D = a.shape()[dim], inner = numel_of(a.shape(), dim + 1, a.dim());
             const int64_t* p = pos.data<int64_t>();
-            dispatch_floating(a.dtype(), "max", [&]<typename T>() {
-                const T* g = d.data<T>();
-                T* out_grad = da.data<T>();
+            dispatch_floating(a.dtype(), "max", [&]<typename Scalar>() {
+                const Scalar* g = d.data<Scalar>();
+                Scalar* out_grad = da.data<Scalar>();
                 for (int64_t k = 0, n = pos.numel(); k < n; ++k)
                     out_grad[(k / inner) * D * inner + p[k] * inner + k % inner] += g[k];
             });

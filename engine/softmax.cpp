@@ -30,8 +30,8 @@ Tensor softmax_along(const Tensor& x, int64_t dim, bool log, const char* op) {
     const Tensor in = x.detach().contiguous();
     Tensor out = empty(x.shape(), x.dtype());
     const AlongDim g = along_dim(x, dim);
-    dispatch_floating(x.dtype(), op, [&]<typename T>() {
-        kernels::softmax_forward<T>(in.data<T>(), out.data<T>(), g.outer, g.D, g.inner, log);
+    dispatch_floating(x.dtype(), op, [&]<typename Scalar>() {
+        kernels::softmax_forward<Scalar>(in.data<Scalar>(), out.data<Scalar>(), g.outer, g.D, g.inner, log);
     });
     if (!needs_grad(x)) return out;
     const Tensor y = out.detach();  // the result, without its grad_fn (no cycle)
@@ -39,8 +39,8 @@ Tensor softmax_along(const Tensor& x, int64_t dim, bool log, const char* op) {
     set_grad_fn(out, name, {&x}, /*saved=*/{y}, [x, g, log, y](const Tensor& dout) {
         const Tensor d = dout.contiguous();
         Tensor dx = empty(x.shape(), x.dtype());  // every element is written
-        dispatch_floating(x.dtype(), "softmax", [&]<typename T>() {
-            kernels::softmax_backward<T>(y.data<T>(), d.data<T>(), dx.data<T>(), g.outer, g.D, g.inner, log);
+        dispatch_floating(x.dtype(), "softmax", [&]<typename Scalar>() {
+            kernels::softmax_backward<Scalar>(y.data<Scalar>(), d.data<Scalar>(), dx.data<Scalar>(), g.outer, g.D, g.inner, log);
         });
         accumulate_grad(x, dx);
     });
@@ -72,20 +72,20 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
     // loss = -(1/N) sum_n log_softmax(logits)[n, target[n]]
     Tensor logp = log_softmax(logits.detach(), 1);
     Tensor out = empty({}, logits.dtype());
-    dispatch_floating(logits.dtype(), "cross_entropy", [&]<typename T>() {
-        const T* lp = logp.data<T>();
+    dispatch_floating(logits.dtype(), "cross_entropy", [&]<typename Scalar>() {
+        const Scalar* lp = logp.data<Scalar>();
         double total = 0;
         for (int64_t n = 0; n < N; ++n) total -= lp[n * C + target[n]];
-        *out.data<T>() = static_cast<T>(total / static_cast<double>(N));
+        *out.data<Scalar>() = static_cast<Scalar>(total / static_cast<double>(N));
     });
     if (needs_grad(logits))
         set_grad_fn(out, "CrossEntropyBackward", {&logits}, /*saved=*/{t, logp}, [logits, t, logp](const Tensor& dout) {
             // dlogits = dout * (softmax(logits) - onehot(target)) / N
             const int64_t N = logp.size(0), C = logp.size(1);
             Tensor dx = empty(logp.shape(), logp.dtype());  // every element is written
-            dispatch_floating(logp.dtype(), "cross_entropy", [&]<typename T>() {
-                const T scale = static_cast<T>(dout.item() / static_cast<double>(N));
-                kernels::cross_entropy_backward<T>(logp.data<T>(), t.data<int64_t>(), scale, dx.data<T>(), N, C);
+            dispatch_floating(logp.dtype(), "cross_entropy", [&]<typename Scalar>() {
+                const Scalar scale = static_cast<Scalar>(dout.item() / static_cast<double>(N));
+                kernels::cross_entropy_backward<Scalar>(logp.data<Scalar>(), t.data<int64_t>(), scale, dx.data<Scalar>(), N, C);
             });
             accumulate_grad(logits, dx);
         });

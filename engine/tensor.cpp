@@ -51,14 +51,14 @@ double Tensor::item() const {
     if (numel() != 1)
         throw std::invalid_argument("item: only a tensor with one element converts to a number; got shape " +
                                     shape_str(shape()));
-    return dispatch_all(dtype(), [&]<typename T>() { return static_cast<double>(*data<T>()); });
+    return dispatch_all(dtype(), [&]<typename Scalar>() { return static_cast<double>(*data<Scalar>()); });
 }
 
-template <typename T> std::vector<T> Tensor::to_vector() const {
-    Tensor dense = empty(shape(), dtype_of<T>());  // row-major copy, converted
-    dispatch_all(dtype(), [&]<typename S>() { kernels::map<T, S>(dense, *this, [](S v) { return static_cast<T>(v); }); });
-    const T* p = dense.data<T>();
-    return std::vector<T>(p, p + numel());
+template <typename Scalar> std::vector<Scalar> Tensor::to_vector() const {
+    Tensor dense = empty(shape(), dtype_of<Scalar>());  // row-major copy, converted
+    dispatch_all(dtype(), [&]<typename S>() { kernels::map<Scalar, S>(dense, *this, [](S v) { return static_cast<Scalar>(v); }); });
+    const Scalar* p = dense.data<Scalar>();
+    return std::vector<Scalar>(p, p + numel());
 }
 template std::vector<float> Tensor::to_vector<float>() const;
 template std::vector<double> Tensor::to_vector<double>() const;
@@ -119,7 +119,7 @@ Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
 Tensor Tensor::clone() const {
     Tensor out = empty(shape(), dtype());
-    dispatch_all(dtype(), [&]<typename T>() { kernels::map<T, T>(out, *this, [](T v) { return v; }); });
+    dispatch_all(dtype(), [&]<typename Scalar>() { kernels::map<Scalar, Scalar>(out, *this, [](Scalar v) { return v; }); });
     if (needs_grad(*this))
         set_grad_fn(out, "CloneBackward", {this}, /*saved=*/{}, [a = *this](const Tensor& dout) {
             accumulate_grad(a, dout);  // da += dout
@@ -131,7 +131,7 @@ Tensor Tensor::to(DType target) const {
     if (target == dtype()) return *this;
     Tensor out = empty(shape(), target);
     dispatch_all(dtype(), [&]<typename S>() {
-        dispatch_all(target, [&]<typename T>() { kernels::map<T, S>(out, *this, [](S v) { return static_cast<T>(v); }); });
+        dispatch_all(target, [&]<typename Scalar>() { kernels::map<Scalar, S>(out, *this, [](S v) { return static_cast<Scalar>(v); }); });
     });
     if (needs_grad(*this) && is_floating(target))
         set_grad_fn(out, "ToBackward", {this}, /*saved=*/{}, [a = *this](const Tensor& dout) {

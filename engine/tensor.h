@@ -70,11 +70,11 @@ public:
     bool is_contiguous() const;
 
     // Pointer to element [0, 0, ...]; throws if T does not match the dtype.
-    template <typename T> T* data() const;
+    template <typename Scalar> Scalar* data() const;
     // The value of a one-element tensor as a double; throws otherwise.
     double item() const;
     // All elements in row-major order, converted to T.
-    template <typename T> std::vector<T> to_vector() const;
+    template <typename Scalar> std::vector<Scalar> to_vector() const;
 
     // ---- autograd
     bool requires_grad() const { return impl().requires_grad; }
@@ -177,11 +177,11 @@ Tensor empty(const Shape& shape, DType dtype = DType::Float32, bool zero = false
 // A view of `base`'s storage with the given geometry (no checks; used by the view ops).
 Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset);
 
-template <typename T> T* Tensor::data() const {
-    if (dtype_of<T>() != dtype())
+template <typename Scalar> Scalar* Tensor::data() const {
+    if (dtype_of<Scalar>() != dtype())
         throw std::invalid_argument("data: the tensor holds " + dtype_name(dtype()) + "; got a request for " +
-                                    dtype_name(dtype_of<T>()));
-    return static_cast<T*>(impl().storage->data()) + impl().offset;
+                                    dtype_name(dtype_of<Scalar>()));
+    return static_cast<Scalar*>(impl().storage->data()) + impl().offset;
 }
 
 }  // namespace ag

@@ -88,13 +88,13 @@ struct SgdCoefficients {
 
 // One SGD update of the n elements of p from gradient g; buf is the momentum buffer (null without momentum),
 // `first` says it has just been made and holds nothing yet.
-template <typename T>
-void sgd_update(T* p, const T* g, T* buf, bool first, int64_t n, const SgdCoefficients& c) {
-    const T neg_lr = T(c.neg_lr), momentum = T(c.momentum), weight_decay = T(c.weight_decay);
-    const T one_minus_dampening = T(c.one_minus_dampening);
+template <typename Scalar>
+void sgd_update(Scalar* p, const Scalar* g, Scalar* buf, bool first, int64_t n, const SgdCoefficients& c) {
+    const Scalar neg_lr = Scalar(c.neg_lr), momentum = Scalar(c.momentum), weight_decay = Scalar(c.weight_decay);
+    const Scalar one_minus_dampening = Scalar(c.one_minus_dampening);
     for (int64_t i = 0; i < n; ++i) {
         // d = g + weight_decay * p
-        T d = c.weight_decay != 0 ? std::fma(weight_decay, p[i], g[i]) : g[i];
+        Scalar d = c.weight_decay != 0 ? std::fma(weight_decay, p[i], g[i]) : g[i];
         if (buf) {
             // buf = momentum * buf + (1 - dampening) * d, or buf = d on the first step
             buf[i] = first ? d : std::fma(one_minus_dampening, d, buf[i] * momentum);
@@ -139,8 +139,8 @@ void SGD::step() {
         if (!g.defined()) continue;
         bool* started = momentum != 0 ? momentum_started_.data<bool>() + k : nullptr;
         const bool first = started && !*started;
-        dispatch_floating(p.dtype(), "SGD", [&]<typename T>() {
-            sgd_update<T>(p.data<T>(), g.data<T>(), started ? momentum_buffer_[k].data<T>() : nullptr, first,
+        dispatch_floating(p.dtype(), "SGD", [&]<typename Scalar>() {
+            sgd_update<Scalar>(p.data<Scalar>(), g.data<Scalar>(), started ? momentum_buffer_[k].data<Scalar>() : nullptr, first,
                           p.numel(), c);
         });
         if (started) *started = true;
@@ -165,11 +165,11 @@ struct AdamWCoefficients {
 };
 
 // One AdamW update of the n elements of p from gradient g, with first moment m and second moment v.
-template <typename T>
-void adamw_update(T* p, const T* g, T* m, T* v, int64_t n, const AdamWCoefficients& c) {
-    const T decay = T(c.decay), beta1 = T(c.beta1), one_minus_beta1 = T(c.one_minus_beta1), beta2 = T(c.beta2);
-    const T one_minus_beta2 = T(c.one_minus_beta2), bias_correction2_sqrt = T(c.bias_correction2_sqrt);
-    const T eps = T(c.eps), neg_step_size = T(c.neg_step_size);
+template <typename Scalar>
+void adamw_update(Scalar* p, const Scalar* g, Scalar* m, Scalar* v, int64_t n, const AdamWCoefficients& c) {
+    const Scalar decay = Scalar(c.decay), beta1 = Scalar(c.beta1), one_minus_beta1 = Scalar(c.one_minus_beta1), beta2 = Scalar(c.beta2);
+    const Scalar one_minus_beta2 = Scalar(c.one_minus_beta2), bias_correction2_sqrt = Scalar(c.bias_correction2_sqrt);
+    const Scalar eps = Scalar(c.eps), neg_step_size = Scalar(c.neg_step_size);
     for (int64_t i = 0; i < n; ++i) {
         // p = p * (1 - lr * weight_decay)
         p[i] = p[i] * decay;
@@ -178,7 +178,7 @@ void adamw_update(T* p, const T* g, T* m, T* v, int64_t n, const AdamWCoefficien
         // v = beta2 * v + (1 - beta2) * g * g
         v[i] = std::fma(one_minus_beta2 * g[i], g[i], v[i] * beta2);
         // denom = sqrt(v) / sqrt(bias_correction2) + eps
-        const T denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
+        const Scalar denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
         // p = p - lr / bias_correction1 * m / denom
         p[i] = p[i] + neg_step_size * m[i] / denom;
     }
@@ -219,8 +219,8 @@ void AdamW::step() {
         const Tensor& p = params_[k].second;
         const Tensor g = grad_of(k);
         if (!g.defined()) continue;
-        dispatch_floating(p.dtype(), "AdamW", [&]<typename T>() {
-            adamw_update<T>(p.data<T>(), g.data<T>(), exp_avg_[k].data<T>(), exp_avg_sq_[k].data<T>(), p.numel(), c);
+        dispatch_floating(p.dtype(), "AdamW", [&]<typename Scalar>() {
+            adamw_update<Scalar>(p.data<Scalar>(), g.data<Scalar>(), exp_avg_[k].data<Scalar>(), exp_avg_sq_[k].data<Scalar>(), p.numel(), c);
         });
         p.bump_version();  // an in-place update: a graph that saved p refuses to run backward on its new values
     }
