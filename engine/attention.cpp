@@ -1,4 +1,6 @@
 // self_attention and self_attention_weights: the fused op around kernels::attention_forward / attention_backward.
+#include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -18,6 +20,9 @@ kernels::AttentionShape attention_shape(const Tensor& kqv, int64_t n_head, bool 
         throw std::invalid_argument(std::string(op) + ": kqv must be (B, T, 3 C), the keys, queries and values of " +
                                     std::to_string(n_head) + " head(s) side by side, with C a positive multiple of " +
                                     std::to_string(n_head) + "; got shape " + shape_str(kqv.shape()));
+    if (std::max(kqv.size(1), kqv.size(2)) > std::numeric_limits<int>::max())
+        throw std::invalid_argument(std::string(op) + ": T and 3 C must fit BLAS's 32-bit sizes; got shape " +
+                                    shape_str(kqv.shape()));
     return {kqv.size(0), n_head, kqv.size(1), kqv.size(2) / (3 * n_head), causal, scale};
 }
 

@@ -77,6 +77,7 @@ void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>
         if (t->defined() && t->requires_grad()) node->inputs.push_back(t->impl_ptr());
     node->saved.reserve(saved.size());
     for (const Tensor& t : saved) {
+        if (!t.defined()) continue;  // saved_if(false, ..): not read by this backward
         if (t.impl_ptr() == out.impl_ptr())
             throw std::logic_error(node->name + ": an op must save out.detach(), not its own result (a cycle)");
         const std::shared_ptr<Storage>& storage = t.impl().storage;
@@ -143,8 +144,24 @@ void add_to_slot(std::shared_ptr<TensorImpl>& slot, const Tensor& grad, bool may
 
 }  // namespace
 
+namespace {
+
+// A gradient must have its tensor's dtype: it would not, if set_data (Module::to) converted the tensor after the
+// forward that the gradient comes from.
+void check_grad_dtype(const Tensor& input, const Tensor& g) {
+    if (g.dtype() == input.dtype()) return;
+    const std::string& name = input.name();
+    throw std::runtime_error("backward: a gradient of " + dtype_name(g.dtype()) + " reached a tensor of shape " +
+                             shape_str(input.shape()) + (name.empty() ? "" : " ('" + name + "')") + " that is now " +
+                             dtype_name(input.dtype()) +
+                             ": it was converted (Module::to, set_data) after the forward; run backward() first");
+}
+
+}  // namespace
+
 void accumulate_grad(const Tensor& input, const Tensor& g) {
     if (!input.requires_grad()) return;
+    check_grad_dtype(input, g);
     if (g_anomaly_mode && g_running) check_finite(g, "the gradient that the backward of " + describe(*g_running) +
                                                           " gives its input");
     Tensor grad = g.shape() == input.shape() ? g : sum_to(g, input.shape());
@@ -158,6 +175,7 @@ void accumulate_grad(const Tensor& input, const Tensor& g) {
 
 void accumulate_grad_into(const Tensor& input, const Tensor& g, const std::function<Tensor(const Tensor&)>& region) {
     if (!input.requires_grad()) return;
+    check_grad_dtype(input, g);
     if (g_anomaly_mode && g_running) check_finite(g, "the gradient that the backward of " + describe(*g_running) +
                                                           " gives its input");
     TensorImpl& impl = input.impl();

@@ -90,9 +90,12 @@ inline bool needs_grad(const Tensor& a, const Tensor& b) {
 // Makes `out` the result of a recorded op: out.requires_grad becomes true and out.grad_fn a Node with these
 // inputs (those that require grad become edges), the tensors whose values the backward function reads (`saved`,
 // their versions recorded; never `out` itself, save out.detach()) and the backward function:
-//   set_grad_fn(out, "MulBackward", {&a, &b}, /*saved=*/{a, b}, [a, b](const Tensor& dout) { ... });
+//   set_grad_fn(out, "ExpBackward", {&a}, /*saved=*/{y}, [a, y](const Tensor& dout) { ... });  // y = out.detach()
 void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>& inputs,
                  std::initializer_list<Tensor> saved, std::function<void(const Tensor& dout)> backward);
+// For a `saved` list: t when the backward will read it, else an undefined tensor (not saved, not checked). mul
+// reads a only for b's gradient: {saved_if(b.requires_grad(), a), saved_if(a.requires_grad(), b)}.
+inline Tensor saved_if(bool read, const Tensor& t) { return read ? t : Tensor(); }
 
 // How a backward function hands a gradient to an input: input.grad += g. When g has the broadcast shape
 // of the op rather than input's own shape, it is first summed back to input's shape (sum_to). No-op when the

@@ -60,7 +60,8 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 Tensor mul(const Tensor& a, const Tensor& b) {
     Tensor out = binary(a, b, "mul", [](auto x, auto y) { return x * y; });
     if (needs_grad(a, b))
-        set_grad_fn(out, "MulBackward", {&a, &b}, /*saved=*/{a, b}, [a, b](const Tensor& dout) {
+        set_grad_fn(out, "MulBackward", {&a, &b},
+                    /*saved=*/{saved_if(b.requires_grad(), a), saved_if(a.requires_grad(), b)}, [a, b](const Tensor& dout) {
             if (a.requires_grad()) accumulate_grad(a, dout * b);  // da += dout * b
             if (b.requires_grad()) accumulate_grad(b, dout * a);  // db += dout * a
         });
@@ -70,7 +71,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 Tensor div(const Tensor& a, const Tensor& b) {
     Tensor out = binary(a, b, "div", [](auto x, auto y) { return x / y; });
     if (needs_grad(a, b))
-        set_grad_fn(out, "DivBackward", {&a, &b}, /*saved=*/{a, b}, [a, b](const Tensor& dout) {
+        set_grad_fn(out, "DivBackward", {&a, &b}, /*saved=*/{saved_if(b.requires_grad(), a), b}, [a, b](const Tensor& dout) {
             if (a.requires_grad()) accumulate_grad(a, dout / b);            // da += dout / b
             if (b.requires_grad()) accumulate_grad(b, -dout * a / (b * b));  // db += -dout * a / b^2
         });
@@ -141,10 +142,12 @@ Tensor tanh(const Tensor& a) {
 Tensor relu(const Tensor& a) {
     // Written so that NaN stays NaN (and -0 stays -0), as torch.relu (clamp_min) does.
     Tensor out = unary(a, "relu", [](auto x) { return x < 0 ? decltype(x)(0) : x; });
-    if (needs_grad(a))
-        set_grad_fn(out, "ReluBackward", {&a}, /*saved=*/{a}, [a](const Tensor& dout) {
-            accumulate_grad(a, dout.masked_fill(a <= 0.0, 0.0));  // da += dout * (a > 0)
+    if (needs_grad(a)) {
+        const Tensor y = out.detach();  // y <= 0 exactly where a <= 0, so the result tells where the gradient flows
+        set_grad_fn(out, "ReluBackward", {&a}, /*saved=*/{y}, [a, y](const Tensor& dout) {
+            accumulate_grad(a, dout.masked_fill(y <= 0.0, 0.0));  // da += dout * (a > 0)
         });
+    }
     return out;
 }
 

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 
@@ -104,12 +105,12 @@ Formatter make_formatter(ValueKind, const std::vector<int64_t>& shown) {
 
 // ---- Walking the tensor --------------------------------------------------------------------
 
-// The tensor being printed, with row-major strides so an element is values[sum(index * stride)]; V is double for
-// floats and booleans, int64_t for integers.
+// The tensor being printed, with row-major strides so an element is value(sum(index * stride)); V is double for
+// floats and booleans, int64_t for integers. Only the elements shown are ever read.
 template <typename V>
 struct Layout {
     const std::vector<int64_t>& shape;
-    const std::vector<V>& values;
+    const std::function<V(int64_t)>& value;
     std::vector<int64_t> strides;
     bool summarize;  // true when the tensor has more than kThreshold elements
 };
@@ -136,7 +137,7 @@ std::vector<int64_t> shown_indices(int64_t n, bool summarize) {
 template <typename V>
 void collect_shown(const Layout<V>& t, std::size_t dim, int64_t offset, std::vector<V>& out) {
     if (dim == t.shape.size()) {
-        out.push_back(t.values[static_cast<std::size_t>(offset)]);
+        out.push_back(t.value(offset));
         return;
     }
     for (int64_t i : shown_indices(t.shape[dim], t.summarize)) {
@@ -158,7 +159,7 @@ std::string render_row(const Layout<V>& t, const Formatter& f, int64_t offset, s
     for (int64_t i : shown_indices(t.shape.back(), t.summarize)) {
         // The last dimension has stride 1, so element i of the row sits at offset + i.
         auto at = static_cast<std::size_t>(offset + i);
-        cells.push_back(i == kGap ? " ..." : f.cell(t.values[at]));
+        cells.push_back(i == kGap ? " ..." : f.cell(t.value(at)));
     }
     // Each cell takes its width plus ", ". The room is the line width minus the indent (the
     // column of this row's "["); PyTorch always allows at least one cell per line.
@@ -227,19 +228,14 @@ std::vector<int64_t> row_major_strides(const std::vector<int64_t>& shape) {
     return strides;
 }
 
-// Both overloads: check the shape against the values, render the body, add the suffixes.
+// Every overload: count the elements, render the body from the elements shown, add the suffixes.
 template <typename V>
-std::string format_values(const std::vector<int64_t>& shape, const std::vector<V>& values, ValueKind kind,
+std::string format_values(const std::vector<int64_t>& shape, const std::function<V(int64_t)>& value, ValueKind kind,
                           const std::vector<std::string>& suffixes) {
     int64_t numel = 1;
     for (int64_t n : shape) {
         if (n < 0) throw std::invalid_argument("format_tensor: bad shape " + shape_text(shape));
         numel *= n;
-    }
-    if (static_cast<std::size_t>(numel) != values.size()) {
-        throw std::invalid_argument("format_tensor: shape " + shape_text(shape) + " needs " +
-                                    std::to_string(numel) + " values; got " +
-                                    std::to_string(values.size()));
     }
     std::vector<std::string> all_suffixes;
     std::string body = "[]";
@@ -247,14 +243,27 @@ std::string format_values(const std::vector<int64_t>& shape, const std::vector<V
         // An empty tensor shows its shape unless it is 1-D, as NumPy does.
         if (shape.size() != 1) all_suffixes.push_back("size=" + shape_text(shape));
     } else {
-        Layout<V> t{shape, values, row_major_strides(shape), values.size() > kThreshold};
+        Layout<V> t{shape, value, row_major_strides(shape), numel > static_cast<int64_t>(kThreshold)};
         std::vector<V> shown;
         collect_shown(t, 0, 0, shown);
         Formatter f = make_formatter(kind, shown);
-        body = shape.empty() ? f.cell(values[0]) : render(t, f, 0, 0, kIndent);
+        body = shape.empty() ? f.cell(value(0)) : render(t, f, 0, 0, kIndent);
     }
     all_suffixes.insert(all_suffixes.end(), suffixes.begin(), suffixes.end());
     return add_suffixes("tensor(" + body, all_suffixes);
+}
+
+// The vector overloads: the values must be exactly the shape's elements.
+template <typename V>
+std::string format_vector(const std::vector<int64_t>& shape, const std::vector<V>& values, ValueKind kind,
+                          const std::vector<std::string>& suffixes) {
+    int64_t numel = 1;
+    for (int64_t n : shape) numel *= n < 0 ? 0 : n;
+    if (static_cast<std::size_t>(numel) != values.size())
+        throw std::invalid_argument("format_tensor: shape " + shape_text(shape) + " needs " + std::to_string(numel) +
+                                    " values; got " + std::to_string(values.size()));
+    const std::function<V(int64_t)> value = [&values](int64_t i) { return values[static_cast<std::size_t>(i)]; };
+    return format_values(shape, value, kind, suffixes);
 }
 
 }  // namespace
@@ -263,12 +272,24 @@ std::string format_tensor(const std::vector<int64_t>& shape, const std::vector<d
                           const std::vector<std::string>& suffixes) {
     if (kind == ValueKind::Integer)
         throw std::invalid_argument("format_tensor: integers are formatted from int64 values, exactly");
-    return format_values(shape, values, kind, suffixes);
+    return format_vector(shape, values, kind, suffixes);
 }
 
 std::string format_tensor(const std::vector<int64_t>& shape, const std::vector<int64_t>& values,
                           const std::vector<std::string>& suffixes) {
-    return format_values(shape, values, ValueKind::Integer, suffixes);
+    return format_vector(shape, values, ValueKind::Integer, suffixes);
+}
+
+std::string format_elements(const std::vector<int64_t>& shape, const std::function<double(int64_t)>& value,
+                            ValueKind kind, const std::vector<std::string>& suffixes) {
+    if (kind == ValueKind::Integer)
+        throw std::invalid_argument("format_tensor: integers are formatted from int64 values, exactly");
+    return format_values(shape, value, kind, suffixes);
+}
+
+std::string format_elements(const std::vector<int64_t>& shape, const std::function<int64_t(int64_t)>& value,
+                            const std::vector<std::string>& suffixes) {
+    return format_values(shape, value, ValueKind::Integer, suffixes);
 }
 
 }  // namespace ag

@@ -2,6 +2,7 @@
 // notebooks.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,11 @@ std::string format_tensor(const std::vector<int64_t>& shape, const std::vector<d
 // The same for integers, printed exactly (every int64, INT64_MAX included).
 std::string format_tensor(const std::vector<int64_t>& shape, const std::vector<int64_t>& values,
                           const std::vector<std::string>& suffixes = {});
+// Both again, reading element i (row-major) through `value` instead of a vector: only the elements shown are read
+// (at most about 2000 when the tensor is summarized), so a tensor of any size prints without a copy of it.
+std::string format_elements(const std::vector<int64_t>& shape, const std::function<double(int64_t)>& value,
+                            ValueKind kind, const std::vector<std::string>& suffixes = {});
+std::string format_elements(const std::vector<int64_t>& shape, const std::function<int64_t(int64_t)>& value,
+                            const std::vector<std::string>& suffixes = {});
 
 }  // namespace ag

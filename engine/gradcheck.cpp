@@ -116,6 +116,11 @@ void check_inputs(const std::vector<Tensor>& inputs) {
         if (!inputs[k].is_leaf())
             throw std::invalid_argument("gradcheck: input " + std::to_string(k) +
                                         " is not a leaf; pass tensors created with requires_grad_()");
+        for (int64_t d = 0; d < inputs[k].dim(); ++d)
+            if (inputs[k].shape()[d] > 1 && inputs[k].strides()[d] == 0)
+                throw std::invalid_argument("gradcheck: input " + std::to_string(k) + " has a dim of stride 0 (an "
+                                            "expand()ed view): its elements share memory and cannot be perturbed one "
+                                            "at a time; pass a contiguous() copy");
     }
     if (!any) throw std::invalid_argument("gradcheck: no input requires grad; call requires_grad_() on those to check");
 }

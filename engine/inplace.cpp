@@ -1,6 +1,7 @@
 // Writing into an existing tensor: copy_, fill_ and add_ (and the `x[b] = y` spellings). None of them is recorded
 // in the graph. Each one
-//   - refuses a tensor that requires grad while grad mode is on (its gradient would silently be wrong);
+//   - refuses a tensor that requires grad while grad mode is on (its gradient would silently be wrong), and a view of
+//     one made under NoGradGuard (PyTorch refuses it too);
 //   - refuses a destination in which several elements share one memory location (a dim of stride 0 and size > 1,
 //     as expand() makes): which value would land there is not defined (PyTorch refuses it too);
 //   - reads a source that shares the destination's memory in another layout from a snapshot, so x.copy_(x.t()) and
@@ -21,6 +22,10 @@ void check_destination(const Tensor& dst, const char* op) {
         throw std::invalid_argument(std::string(op) +
                                     ": cannot write in place into a tensor that requires grad (its gradient would be "
                                     "wrong); write under NoGradGuard or into a tensor that needs no gradient");
+    if (dst.impl().no_grad_view && grad_mode_enabled())
+        throw std::invalid_argument(std::string(op) +
+                                    ": this view of a tensor that requires grad was made under NoGradGuard; write into "
+                                    "it under NoGradGuard too, or into the tensor's detach()");
     for (int64_t d = 0; d < dst.dim(); ++d)
         if (dst.shape()[d] > 1 && dst.strides()[d] == 0)
             throw std::invalid_argument(std::string(op) +

@@ -186,6 +186,16 @@ void cross_entropy_backward(const Scalar* logp, const int64_t* target, Scalar sc
 
 // ---- BLAS ------------------------------------------------------------------------------------------------------------
 
+BlasLayout blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
+    BlasLayout layout;
+    if ((cs == 1 || cols == 1) && (rows == 1 || rs >= std::max<int64_t>(1, cols)))
+        layout = {true, false, rows == 1 ? std::max<int64_t>(1, cols) : rs};
+    else if ((rs == 1 || rows == 1) && (cols == 1 || cs >= std::max<int64_t>(1, rows)))
+        layout = {true, true, cols == 1 ? std::max<int64_t>(1, rows) : cs};
+    if (layout.ld > std::numeric_limits<int>::max()) layout = {};  // cblas takes int leading dims
+    return layout;
+}
+
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,

@@ -224,6 +224,17 @@ void attention_backward(const Scalar* kqv, const Scalar* out, const Scalar* lse,
 
 // ---- BLAS ------------------------------------------------------------------------------------------------------------
 
+// How BLAS can read a rows x cols matrix whose elements are rs apart down a column and cs apart along a row:
+// as stored (row-major, leading dim rs) when cs == 1, as the transpose of a row-major matrix (leading dim cs) when
+// rs == 1; otherwise not at all (ok is false: the caller copies it), also when the leading dim does not fit BLAS's
+// 32-bit int. A dim of size 1 has no meaningful stride.
+struct BlasLayout {
+    bool ok = false;
+    bool trans = false;
+    int64_t ld = 1;
+};
+BlasLayout blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs);
+
 // C = alpha * op(A) @ op(B) + beta * C, row-major, with op(X) = X^T when trans_x; M x K times K x N.
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc);

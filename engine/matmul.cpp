@@ -11,26 +11,10 @@ namespace ag {
 
 namespace {
 
-// How BLAS can read a rows x cols matrix whose elements are rs apart down a column and cs apart along a row:
-// as stored (row-major, leading dim rs) when cs == 1, as the transpose of a row-major matrix (leading dim cs) when
-// rs == 1; otherwise not at all (the caller copies it). A dim of size 1 has no meaningful stride.
-struct Layout {
-    bool ok = false;
-    bool trans = false;
-    int64_t ld = 1;
-};
-
-Layout blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
-    if ((cs == 1 || cols == 1) && (rows == 1 || rs >= std::max<int64_t>(1, cols)))
-        return {true, false, rows == 1 ? std::max<int64_t>(1, cols) : rs};
-    if ((rs == 1 || rows == 1) && (cols == 1 || cs >= std::max<int64_t>(1, rows)))
-        return {true, true, cols == 1 ? std::max<int64_t>(1, rows) : cs};
-    return {};
-}
-
-Layout layout_of(const Tensor& t) {
+// How BLAS reads the last two dims of t (as stored, transposed, or not at all: then the caller copies it).
+kernels::BlasLayout layout_of(const Tensor& t) {
     const int64_t n = t.dim();
-    return blas_layout(t.shape()[n - 2], t.shape()[n - 1], t.strides()[n - 2], t.strides()[n - 1]);
+    return kernels::blas_layout(t.shape()[n - 2], t.shape()[n - 1], t.strides()[n - 2], t.strides()[n - 1]);
 }
 
 // out (contiguous, batch + [M, N]) = a @ b, where a and b are at least 2-D and BLAS-readable, batch dims broadcast.
@@ -41,7 +25,7 @@ void batched_gemm(const Tensor& a, const Tensor& b, const Tensor& out) {
     Shape a_batch(a.shape().begin(), a.shape().end() - 2), b_batch(b.shape().begin(), b.shape().end() - 2);
     Shape sa = broadcast_strides(a_batch, Shape(a.strides().begin(), a.strides().end() - 2), batch);
     Shape sb = broadcast_strides(b_batch, Shape(b.strides().begin(), b.strides().end() - 2), batch);
-    const Layout la = layout_of(a), lb = layout_of(b);
+    const kernels::BlasLayout la = layout_of(a), lb = layout_of(b);
     const Scalar* pa = a.data<Scalar>();
     const Scalar* pb = b.data<Scalar>();
     Scalar* po = out.data<Scalar>();
@@ -110,7 +94,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     if (a.dim() == 1) out_shape.erase(out_shape.end() - (b.dim() == 1 ? 1 : 2));
     Tensor out = out_shape == out2.shape() ? out2 : reshape(out2, out_shape);
     if (needs_grad(a, b))
-        set_grad_fn(out, "MatmulBackward", {&a, &b}, /*saved=*/{a, b}, [a, b, a2, b2, out2_shape = out2.shape()](const Tensor& dout) {
+        set_grad_fn(out, "MatmulBackward", {&a, &b},
+                    /*saved=*/{saved_if(b.requires_grad(), a), saved_if(a.requires_grad(), b)},
+                    [a, b, a2, b2, out2_shape = out2.shape()](const Tensor& dout) {
             // da += dout @ b^T ; db += a^T @ dout   (then summed over the batch dims that broadcasting added)
             Tensor d = reshape(dout, out2_shape);
             if (a.requires_grad()) accumulate_grad(a, reshape(sum_to(matmul(d, transpose(b2, -1, -2)), a2.shape()), a.shape()));

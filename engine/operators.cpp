@@ -25,13 +25,14 @@ Tensor compare(const Tensor& a, const Tensor& b, const char* op, F f) {
     return out;
 }
 
-// A number as a 0-d tensor of a's dtype, so that x * 2.0 reuses mul and its backward. As in PyTorch, a number beyond
-// float32's range becomes an infinity here (x * 1e300 is inf), it is not an error.
-Tensor scalar_like(double s, const Tensor& a) {
-    if (a.dtype() != DType::Float32) return full({}, s, a.dtype());
-    Tensor out = empty({}, DType::Float32);
-    *out.data<float>() = static_cast<float>(s);  // rounds to nearest, +-inf past float's largest value
-    return out;
+// A number as a 0-d tensor of floating a's dtype, so that x * 2.0 reuses mul and its backward. As in PyTorch, a
+// number beyond float32's range becomes an infinity here (x * 1e300 is inf), it is not an error.
+Tensor scalar_like(double s, const Tensor& a, const char* op) {
+    return dispatch_floating(a.dtype(), op, [&]<typename Scalar>() {
+        Tensor out = empty({}, a.dtype());
+        *out.data<Scalar>() = static_cast<Scalar>(s);  // rounds to nearest, +-inf past float's largest value
+        return out;
+    });
 }
 
 enum class Comparison { Eq, Ne, Lt, Le, Gt, Ge };
@@ -69,19 +70,19 @@ Tensor compare_integers_with(const Tensor& a, double s, Comparison c) {
 // a compared with a number: floating tensors compare with the number rounded to their dtype, as PyTorch does.
 Tensor compare_with(const Tensor& a, double s, Comparison c, Tensor (*op)(const Tensor&, const Tensor&)) {
     if (!is_floating(a.dtype())) return compare_integers_with(a, s, c);
-    return op(a, scalar_like(s, a));
+    return op(a, scalar_like(s, a, "compare"));
 }
 
 }  // namespace
 
-Tensor operator+(const Tensor& a, double s) { return add(a, scalar_like(s, a)); }
-Tensor operator+(double s, const Tensor& a) { return add(scalar_like(s, a), a); }
-Tensor operator-(const Tensor& a, double s) { return sub(a, scalar_like(s, a)); }
-Tensor operator-(double s, const Tensor& a) { return sub(scalar_like(s, a), a); }
-Tensor operator*(const Tensor& a, double s) { return mul(a, scalar_like(s, a)); }
-Tensor operator*(double s, const Tensor& a) { return mul(scalar_like(s, a), a); }
-Tensor operator/(const Tensor& a, double s) { return div(a, scalar_like(s, a)); }
-Tensor operator/(double s, const Tensor& a) { return div(scalar_like(s, a), a); }
+Tensor operator+(const Tensor& a, double s) { return add(a, scalar_like(s, a, "add")); }
+Tensor operator+(double s, const Tensor& a) { return add(scalar_like(s, a, "add"), a); }
+Tensor operator-(const Tensor& a, double s) { return sub(a, scalar_like(s, a, "sub")); }
+Tensor operator-(double s, const Tensor& a) { return sub(scalar_like(s, a, "sub"), a); }
+Tensor operator*(const Tensor& a, double s) { return mul(a, scalar_like(s, a, "mul")); }
+Tensor operator*(double s, const Tensor& a) { return mul(scalar_like(s, a, "mul"), a); }
+Tensor operator/(const Tensor& a, double s) { return div(a, scalar_like(s, a, "div")); }
+Tensor operator/(double s, const Tensor& a) { return div(scalar_like(s, a, "div"), a); }
 
 Tensor eq(const Tensor& a, const Tensor& b) { return compare(a, b, "eq", [](auto x, auto y) { return x == y; }); }
 Tensor ne(const Tensor& a, const Tensor& b) { return compare(a, b, "ne", [](auto x, auto y) { return x != y; }); }

@@ -17,6 +17,24 @@ constexpr std::size_t kAlignment = 64;        // a cache line, and enough for an
 constexpr std::size_t kCachedFrom = 4096;     // smaller buffers go straight to malloc, which is fast at those
 constexpr std::size_t kCacheLimit = 1ull << 32;  // bytes kept for reuse at most; beyond that, freed buffers go back
 
+// Under AddressSanitizer every buffer goes back to the system when freed: a recycled one would hide a use after
+// free, or a read past the end of a smaller tensor, from the sanitizer.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRecycle = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kRecycle = false;
+#else
+constexpr bool kRecycle = true;
+#endif
+#else
+constexpr bool kRecycle = true;
+#endif
+
+// Exactly nbytes (64-byte aligned), so that a sanitizer sees the buffer's true end; null if the system refuses.
+void* allocate(std::size_t nbytes) { return ::operator new(nbytes, std::align_val_t{kAlignment}, std::nothrow); }
+void deallocate(void* p) { ::operator delete(p, std::align_val_t{kAlignment}); }
+
 // Freed buffers of 4 KiB and more, kept by exact size and handed out again. A training step allocates the same
 // sizes every iteration, so from the second step on no buffer comes from the system: no mmap/munmap, and no fresh
 // pages to fault in and zero. The cache never holds more than was alive at once (plus what kCacheLimit allows).
@@ -41,7 +59,7 @@ public:
     void release_all() {
         std::lock_guard<std::mutex> lock(mutex_);
         for (auto& [bytes, list] : free_)
-            for (void* p : list) std::free(p);
+            for (void* p : list) deallocate(p);
         free_.clear();
         cached_ = 0;
     }
@@ -65,22 +83,14 @@ BufferCache& cache() {
     return *instance;
 }
 
-// aligned_alloc wants a size that is a multiple of the alignment (and not zero).
-std::size_t rounded(std::size_t nbytes) {
-    std::size_t r = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
-    return r ? r : kAlignment;
-}
-
 }  // namespace
 
 AllocationError::AllocationError(std::size_t nbytes)
     : message_("cannot allocate a buffer of " + std::to_string(nbytes) + " bytes: the system refused the memory") {}
 
 Storage::Storage(std::size_t nbytes, bool zero) : nbytes_(nbytes) {
-    if (nbytes > std::numeric_limits<std::size_t>::max() - kAlignment) throw AllocationError(nbytes);
-    const std::size_t size = rounded(nbytes);
-    data_ = size >= kCachedFrom ? cache().take(size) : nullptr;
-    if (!data_) data_ = std::aligned_alloc(kAlignment, size);
+    data_ = kRecycle && nbytes >= kCachedFrom ? cache().take(nbytes) : nullptr;
+    if (!data_) data_ = allocate(nbytes);
     if (!data_) throw AllocationError(nbytes);
     if (zero) std::memset(data_, 0, nbytes);
     g_live_bytes.fetch_add(nbytes_, std::memory_order_relaxed);
@@ -90,8 +100,7 @@ Storage::Storage(std::size_t nbytes, bool zero) : nbytes_(nbytes) {
 Storage::~Storage() {
     g_live_bytes.fetch_sub(nbytes_, std::memory_order_relaxed);
     g_live_buffers.fetch_sub(1, std::memory_order_relaxed);
-    const std::size_t size = rounded(nbytes_);
-    if (size < kCachedFrom || !cache().keep(data_, size)) std::free(data_);
+    if (!kRecycle || nbytes_ < kCachedFrom || !cache().keep(data_, nbytes_)) deallocate(data_);
 }
 
 void release_cached_memory() { cache().release_all(); }

@@ -1,5 +1,6 @@
 // The flat, 64-byte-aligned buffer behind one or more tensors (views share it). Buffers of 4 KiB and more are
-// recycled: a freed one is kept and handed to the next tensor of the same byte size.
+// recycled: a freed one is kept and handed to the next tensor of the same byte size (except under
+// AddressSanitizer, which then sees every use after free).
 //
 // Each buffer counts the in-place writes into it (its version, as PyTorch's tensor._version): every write through
 // copy_, fill_, add_ or an optimiser step, into the tensor or any view of it, bumps the count. An op that saves a

@@ -1,6 +1,8 @@
 #include "engine/tensor.h"
 
+#include <atomic>
 #include <ostream>
+#include <type_traits>
 #include <stdexcept>
 
 #include "engine/autograd.h"
@@ -32,6 +34,7 @@ Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset)
     impl->strides = std::move(strides);
     impl->offset = offset;
     impl->dtype = base.dtype();
+    impl->no_grad_view = base.impl().no_grad_view || (base.requires_grad() && !grad_mode_enabled());
     return Tensor(std::move(impl));
 }
 
@@ -54,9 +57,36 @@ double Tensor::item() const {
     return dispatch_all(dtype(), [&]<typename Scalar>() { return static_cast<double>(*data<Scalar>()); });
 }
 
+namespace {
+
+// into = from's values in into's dtype (the same shape). Float to int64 truncates, as in PyTorch; a NaN, an
+// infinity or a value outside int64 has no int64 (the cast would be undefined behaviour) and is refused.
+void convert_into(const Tensor& into, const Tensor& from, const char* op) {
+    dispatch_all(from.dtype(), [&]<typename From>() {
+        dispatch_all(into.dtype(), [&]<typename To>() {
+            if constexpr (std::is_same_v<To, int64_t> && std::is_floating_point_v<From>) {
+                std::atomic<bool> unrepresentable{false};  // set by any thread of the loop
+                kernels::map<To, From>(into, from, [&](From v) {
+                    if (v >= From(-9223372036854775808.0) && v < From(9223372036854775808.0))
+                        return static_cast<int64_t>(v);
+                    unrepresentable.store(true, std::memory_order_relaxed);
+                    return int64_t{0};
+                });
+                if (unrepresentable.load())
+                    throw std::invalid_argument(std::string(op) + ": a value is NaN, infinite or outside the range of " +
+                                                "torch.int64, so it has no int64 value");
+            } else {
+                kernels::map<To, From>(into, from, [](From v) { return static_cast<To>(v); });
+            }
+        });
+    });
+}
+
+}  // namespace
+
 template <typename Scalar> std::vector<Scalar> Tensor::to_vector() const {
     Tensor dense = empty(shape(), dtype_of<Scalar>());  // row-major copy, converted
-    dispatch_all(dtype(), [&]<typename S>() { kernels::map<Scalar, S>(dense, *this, [](S v) { return static_cast<Scalar>(v); }); });
+    convert_into(dense, *this, "to_vector");
     const Scalar* p = dense.data<Scalar>();
     return std::vector<Scalar>(p, p + numel());
 }
@@ -97,8 +127,12 @@ void Tensor::set_data(const Tensor& values) {
     if (requires_grad() && !is_floating(values.dtype()))
         throw std::invalid_argument("set_data: a tensor that requires grad must hold floating-point values; got " +
                                     dtype_name(values.dtype()));
+    // A graph that read this tensor sized its backward by this shape: another shape would be read out of bounds.
+    if (values.shape() != shape())
+        throw std::invalid_argument("set_data: the new values must have the tensor's shape " + shape_str(shape()) +
+                                    "; got " + shape_str(values.shape()));
     TensorImpl& self = impl();
-    if (self.grad && (values.shape() != self.shape || values.dtype() != self.dtype)) self.grad.reset();
+    if (self.grad && values.dtype() != self.dtype) self.grad.reset();
     self.storage = values.impl().storage;
     self.shape = values.shape();
     self.strides = values.strides();
@@ -106,7 +140,11 @@ void Tensor::set_data(const Tensor& values) {
     self.dtype = values.dtype();
 }
 
-Tensor Tensor::detach() const { return make_view(*this, shape(), strides(), offset()); }
+Tensor Tensor::detach() const {
+    Tensor out = make_view(*this, shape(), strides(), offset());
+    out.impl().no_grad_view = false;  // a detached tensor may be written: version counters guard what was saved
+    return out;
+}
 
 Tensor& Tensor::set_name(std::string name) {
     impl().name = std::move(name);
@@ -130,9 +168,7 @@ Tensor Tensor::clone() const {
 Tensor Tensor::to(DType target) const {
     if (target == dtype()) return *this;
     Tensor out = empty(shape(), target);
-    dispatch_all(dtype(), [&]<typename S>() {
-        dispatch_all(target, [&]<typename Scalar>() { kernels::map<Scalar, S>(out, *this, [](S v) { return static_cast<Scalar>(v); }); });
-    });
+    convert_into(out, *this, "to");
     if (needs_grad(*this) && is_floating(target))
         set_grad_fn(out, "ToBackward", {this}, /*saved=*/{}, [a = *this](const Tensor& dout) {
             accumulate_grad(a, dout.to(a.dtype()));  // da += dout, converted back
@@ -172,9 +208,21 @@ std::string Tensor::str() const {
     if (grad_fn()) suffixes.push_back("grad_fn=<" + grad_fn()->name + ">");
     else if (requires_grad()) suffixes.push_back("requires_grad=True");
     const std::vector<int64_t> sizes(shape().begin(), shape().end());
-    if (dtype() == DType::Int64) return format_tensor(sizes, to_vector<int64_t>(), suffixes);
-    return format_tensor(sizes, to_vector<double>(), is_floating(dtype()) ? ValueKind::Floating : ValueKind::Boolean,
-                         suffixes);
+    // Element i in row-major order, read where it lies: only the elements shown are read, nothing is copied.
+    auto offset_of = [this](int64_t i) {
+        int64_t offset = 0;
+        for (int64_t d = dim() - 1; d >= 0; --d) {
+            offset += (i % shape()[d]) * strides()[d];
+            i /= shape()[d];
+        }
+        return offset;
+    };
+    if (dtype() == DType::Int64)
+        return format_elements(sizes, [&](int64_t i) { return data<int64_t>()[offset_of(i)]; }, suffixes);
+    auto value_at = [&](int64_t i) {
+        return dispatch_all(dtype(), [&]<typename S>() { return static_cast<double>(data<S>()[offset_of(i)]); });
+    };
+    return format_elements(sizes, value_at, is_floating(dtype()) ? ValueKind::Floating : ValueKind::Boolean, suffixes);
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.str(); }

@@ -32,6 +32,8 @@ struct TensorImpl {
 
     bool requires_grad = false;         // set on leaves by the user; true on every result of a tracked op
     bool retains_grad = false;          // keep .grad on a non-leaf after backward (see Tensor::retain_grad)
+    bool no_grad_view = false;          // a view of a tensor that requires grad, made under NoGradGuard: no
+                                        // in-place writes into it once grad mode is back (as in PyTorch)
     std::shared_ptr<TensorImpl> grad;   // the accumulated gradient, same shape and dtype; null until backward
     std::shared_ptr<TensorImpl> incoming_grad;  // a non-leaf's gradient within one backward pass, then cleared
     std::shared_ptr<Node> grad_fn;      // the op that produced this tensor; null for leaves
@@ -100,7 +102,9 @@ public:
     // ---- copies and conversions
     Tensor contiguous() const;  // itself if already contiguous, else a row-major copy (differentiable)
     Tensor clone() const;       // always a fresh row-major copy (differentiable)
-    Tensor to(DType dtype) const;  // converted copy (itself if already of that dtype); float<->float is differentiable
+    // A converted copy (itself if already of that dtype); float <-> float is differentiable. Float to int64
+    // truncates, and throws for NaN, infinities and values outside int64 (which have no int64 value).
+    Tensor to(DType dtype) const;
 
     // ---- indexing (views, differentiable)
     Tensor operator[](int64_t i) const;                           // select(0, i), negative i from the end
@@ -128,9 +132,10 @@ public:
     uint64_t version() const { return impl().storage->version(); }
     // Counts a write made through data<T>() (copy_, fill_, add_ and the optimisers count their own).
     void bump_version() const { impl().storage->bump_version(); }
-    // Makes this leaf hold `values`' buffer, shape and dtype, keeping its identity: every handle to it, its name and
-    // requires_grad (PyTorch's x.set_data). Its .grad is dropped unless shape and dtype stay the same. Module::to
-    // converts parameters this way, so an optimiser's handles still reach them.
+    // Makes this leaf hold `values`' buffer and dtype (of the same shape), keeping its identity: every handle to it,
+    // its name and requires_grad (PyTorch's x.set_data). Its .grad is dropped when the dtype changes. Module::to
+    // converts parameters this way, so an optimiser's handles still reach them. A graph built before the change
+    // refuses to run backward into it (the gradient's dtype would not match).
     void set_data(const Tensor& values);
 
     // ---- method forms of common ops (see ops.h for what each does)
@@ -174,7 +179,8 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 // A fresh tensor with row-major strides; zero = true fills it with zeros, otherwise its contents are unspecified.
 Tensor empty(const Shape& shape, DType dtype = DType::Float32, bool zero = false);
 
-// A view of `base`'s storage with the given geometry (no checks; used by the view ops).
+// A view of `base`'s storage with the given geometry (no checks; used by the view ops). Made under NoGradGuard from
+// a tensor that requires grad, it is marked as such a view (TensorImpl::no_grad_view).
 Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset);
 
 template <typename Scalar> Scalar* Tensor::data() const {

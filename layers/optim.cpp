@@ -7,6 +7,7 @@
 #include "layers/optim.h"
 
 #include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -57,12 +58,15 @@ void Optimizer::require(bool ok, const std::string& rule, double value) const {
 Tensor Optimizer::grad_of(size_t k) const {
     const auto& [pname, p] = params_[k];
     const Layout& built = built_for_[k];
-    if (p.dtype() != built.dtype || p.shape() != built.shape || !p.is_contiguous())
+    if (p.dtype() != built.dtype || p.shape() != built.shape)
         throw std::invalid_argument(name_ + ": parameter '" + pname + "' is now " + dtype_name(p.dtype()) + " of shape " +
                                     shape_str(p.shape()) + ", but the optimiser was built for " +
                                     dtype_name(built.dtype) + " of shape " + shape_str(built.shape) +
                                     " (was the model converted with Module::to afterwards? build the optimiser after "
                                     "converting)");
+    if (!p.is_contiguous())
+        throw std::invalid_argument(name_ + ": parameter '" + pname + "' is no longer contiguous (strides " +
+                                    shape_str(p.strides()) + "): was it given other values with set_data?");
     Tensor g = p.grad();
     if (g.defined() && (g.shape() != p.shape() || g.dtype() != p.dtype() || !g.is_contiguous()))
         throw std::invalid_argument(name_ + ": a gradient must be contiguous and of its parameter's shape " +
@@ -209,6 +213,9 @@ void AdamW::step() {
     NoGradGuard no_grad;
     if (!check_grads()) return;
     int64_t& t = *step_.data<int64_t>();  // the live count: a checkpoint loader may have written it
+    if (t < 0 || t == std::numeric_limits<int64_t>::max())
+        throw std::invalid_argument(name_ + ": the step count must be in [0, 2^63 - 1) to take a step; got " +
+                                    std::to_string(t) + " (from a checkpoint?)");
     ++t;
     // bias_correction1 = 1 - beta1^t ; bias_correction2 = 1 - beta2^t (in double, as PyTorch's Python does)
     const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(t));

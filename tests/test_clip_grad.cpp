@@ -30,3 +30,12 @@ TEST_CASE("clip_grad_norm: leaves small gradients alone and reports non-finite n
     CHECK(std::isinf(clip_grad_norm({b}, 1.0)));
     REQUIRE_THROWS_WITH(clip_grad_norm({a}, 0.0), Catch::Contains("max_norm must be positive"));
 }
+
+TEST_CASE("clip_grad_norm: the norm of large float32 gradients is summed in double, so it stays finite",
+          "[clip_grad]") {
+    Tensor w = ones({2}).requires_grad_();
+    (w * 1e30).sum().backward();  // each gradient 1e30: float32 squares would overflow to inf
+    const double total = clip_grad_norm({w}, 1.0);
+    CHECK(total == Approx(std::sqrt(2.0) * 1e30).epsilon(1e-6));
+    CHECK(w.grad().to_vector<double>()[0] == Approx(1 / std::sqrt(2.0)).epsilon(1e-5));
+}

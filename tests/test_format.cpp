@@ -286,3 +286,12 @@ TEST_CASE("format: a shape that does not match the values is rejected") {
     CHECK_THROWS_AS(floats({2, 2}, {1, 2, 3}), std::invalid_argument);
     CHECK_THROWS_AS(floats({-1}, {}), std::invalid_argument);
 }
+
+TEST_CASE("format: a huge tensor prints its edges without copying the rest", "[format]") {
+    // 2^40 elements would be 4 TiB as a copy; printing reads only the elements shown.
+    ag::Tensor huge = ag::zeros({1}).expand({int64_t{1} << 40});
+    CHECK(huge.str() == "tensor([0., 0., 0.,  ..., 0., 0., 0.])");
+    ag::Tensor grid = ag::arange(6).reshape({2, 3}).expand({int64_t{1} << 20, 2, 3});
+    CHECK(grid[int64_t{1} << 19].str() == "tensor([[0., 1., 2.],\n        [3., 4., 5.]])");
+    CHECK(grid.str().find("...") != std::string::npos);
+}

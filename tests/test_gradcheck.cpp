@@ -281,3 +281,9 @@ TEST_CASE("gradcheck: options that cannot measure anything are refused, not blam
                         "gradcheck: rtol must be non-negative and finite; got -0.5");
     CHECK(ag::gradcheck(f, {x}, {1e-6, 0, 0.01}).passed);  // atol 0 is a strict but valid choice
 }
+
+TEST_CASE("gradcheck: an expanded input, whose elements share memory, is refused", "[gradcheck]") {
+    Tensor x = ag::ones({1}, ag::DType::Float64).expand({3}).detach().requires_grad_();
+    auto f = [](const std::vector<Tensor>& in) { return (in[0] * in[0]).sum(); };
+    REQUIRE_THROWS_WITH(ag::gradcheck(f, {x}), Contains("gradcheck: input 0 has a dim of stride 0"));
+}

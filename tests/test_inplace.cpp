@@ -52,3 +52,23 @@ TEST_CASE("inplace: writing into an expanded view is refused", "[inplace]") {
     one.fill_(2.0);
     CHECK(one.to_vector<float>() == std::vector<float>{2, 2, 2});
 }
+
+TEST_CASE("inplace: a view of a tensor that requires grad, made under NoGradGuard, is not written in grad mode",
+          "[inplace]") {
+    Tensor w = ag::ones({3}).requires_grad_();
+    Tensor v;
+    {
+        ag::NoGradGuard no_grad;
+        v = w[0];
+    }
+    REQUIRE_THROWS_WITH(v.fill_(7.0), Contains("fill_: this view of a tensor that requires grad was made under "
+                                               "NoGradGuard"));
+    CHECK(w.to_vector<float>() == std::vector<float>{1, 1, 1});
+    {
+        ag::NoGradGuard no_grad;
+        v.fill_(7.0);  // under NoGradGuard again: an update, as optimisers make
+    }
+    CHECK(w.to_vector<float>() == std::vector<float>{7, 1, 1});
+    w.detach()[1] = 3.0;  // a detached handle may be written: version counters guard what backward reads
+    CHECK(w.to_vector<float>() == std::vector<float>{7, 3, 1});
+}

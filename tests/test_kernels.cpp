@@ -56,3 +56,15 @@ TEST_CASE("sum: column sums over leading dims, in and across 512-column blocks, 
         }
     }
 }
+
+TEST_CASE("blas_layout: a leading dim beyond BLAS's 32-bit int is not passed to BLAS (the caller copies)",
+          "[matmul][kernels]") {
+    const int64_t big = int64_t{1} << 31;
+    CHECK_FALSE(ag::kernels::blas_layout(2, 1, big, 1).ok);   // rows 2^31 apart
+    CHECK_FALSE(ag::kernels::blas_layout(1, 2, 1, big).ok);   // columns 2^31 apart
+    const ag::kernels::BlasLayout fits = ag::kernels::blas_layout(2, 3, big - 1, 1);
+    CHECK((fits.ok && !fits.trans && fits.ld == big - 1));
+    const ag::kernels::BlasLayout transposed = ag::kernels::blas_layout(3, 2, 1, 3);
+    CHECK((transposed.ok && transposed.trans && transposed.ld == 3));
+    CHECK_FALSE(ag::kernels::blas_layout(3, 3, 2, 2).ok);    // neither dim contiguous
+}

@@ -302,3 +302,26 @@ TEST_CASE("Optimizer: every parameter must be a distinct, contiguous leaf with a
     REQUIRE_THROWS_WITH(SGD({{"f", transposed}}, 0.1),
                         "SGD: every parameter must be contiguous; got 'f' with strides [1, 2]");
 }
+
+TEST_CASE("AdamW: a step count that cannot advance (from a checkpoint) is refused before anything changes",
+          "[optim]") {
+    for (int64_t bad : {std::numeric_limits<int64_t>::max(), int64_t{-5}}) {
+        Tensor w = leaf({1, 2}, {2}, DType::Float32);
+        AdamW opt({{"w", w}}, 0.1);
+        opt.state()[0].second.copy_(from_vector(std::vector<int64_t>{bad}, {}));  // "step", as a checkpoint holds it
+        sum(w * w).backward();
+        REQUIRE_THROWS_WITH(opt.step(), Catch::Contains("AdamW: the step count must be in [0, 2^63 - 1)"));
+        CHECK(w.to_vector<float>() == std::vector<float>{1, 2});
+    }
+}
+
+TEST_CASE("Optimizer: a parameter given non-contiguous values after construction is named as such", "[optim]") {
+    Tensor w = leaf({1, 2, 3, 4}, {4}, DType::Float32);
+    SGD opt({{"w", w}}, 0.1);
+    {
+        NoGradGuard no_grad;
+        w.set_data(ones({1}).expand({4}));
+    }
+    sum(w * 2.0).backward();
+    REQUIRE_THROWS_WITH(opt.step(), Catch::Contains("SGD: parameter 'w' is no longer contiguous (strides [0])"));
+}

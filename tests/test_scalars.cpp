@@ -115,3 +115,24 @@ TEST_CASE("scalars: float tensors compare with the number rounded to their dtype
     CHECK(bools(x < 1e300) == std::vector<bool>{true, true});  // 1e300 rounds to inf in float32
     CHECK(bools(x > -1e300) == std::vector<bool>{true, true});
 }
+
+TEST_CASE("scalars: converting floats to int64 truncates, and refuses values with no int64", "[scalar]") {
+    CHECK(ag::tensor({2.7, -2.7, 0.5}).to(DType::Int64).to_vector<int64_t>() == std::vector<int64_t>{2, -2, 0});
+    REQUIRE_THROWS_WITH(ag::tensor({1.0, kNaN}).to(DType::Int64),
+                        "to: a value is NaN, infinite or outside the range of torch.int64, so it has no int64 value");
+    REQUIRE_THROWS_AS(ag::tensor({kInf}).to(DType::Int64), std::invalid_argument);
+    REQUIRE_THROWS_AS(ag::tensor({1e19}, DType::Float64).to(DType::Int64), std::invalid_argument);
+    REQUIRE_THROWS_WITH(ag::tensor({-kInf}).to_vector<int64_t>(), Contains("to_vector: a value is NaN, infinite"));
+    CHECK(ag::tensor({-9.2233720368547758e18}, DType::Float64).to(DType::Int64).item() == -9223372036854775808.0);
+    // every element of a large tensor is checked, whichever thread converts it
+    Tensor big = ag::zeros({1 << 16});
+    big[40000] = kNaN;
+    REQUIRE_THROWS_AS(big.to(DType::Int64), std::invalid_argument);
+    CHECK(bools(ag::tensor({kNaN, 0.0}).to(DType::Bool)) == std::vector<bool>{true, false});  // bool(nan) is True
+}
+
+TEST_CASE("scalars: arithmetic with a number names its op when the tensor is not floating", "[scalar]") {
+    Tensor i = int_range();
+    REQUIRE_THROWS_WITH(i * kNaN, "mul: expected a floating-point tensor; got torch.int64");
+    REQUIRE_THROWS_WITH(2.0 - i, "sub: expected a floating-point tensor; got torch.int64");
+}

@@ -145,3 +145,64 @@ TEST_CASE("version: the packed attention refuses its projection written before b
     }
     REQUIRE_THROWS_WITH(loss.backward(), Contains("after SelfAttentionBackward saved it"));
 }
+
+TEST_CASE("version: an op saves only what its backward reads, so other writes stay allowed, as in PyTorch",
+          "[autograd][version]") {
+    Tensor w = ag::ones({3}).requires_grad_();
+    auto write_w = [&] {
+        ag::NoGradGuard no_grad;
+        w.fill_(5.0);
+    };
+    SECTION("w * 2.0 reads only the 2.0 for w's gradient") {
+        Tensor loss = (w * 2.0).sum();
+        write_w();
+        loss.backward();
+        CHECK(w.grad().to_vector<float>() == std::vector<float>(3, 2.0f));
+    }
+    SECTION("w / 2.0 reads only the 2.0") {
+        Tensor loss = (w / 2.0).sum();
+        write_w();
+        loss.backward();
+        CHECK(w.grad().to_vector<float>() == std::vector<float>(3, 0.5f));
+    }
+    SECTION("relu reads its result, not its input") {
+        Tensor loss = ag::relu(w).sum();
+        write_w();
+        loss.backward();
+        CHECK(w.grad().to_vector<float>() == std::vector<float>(3, 1.0f));
+    }
+    SECTION("x @ W with x needing no gradient reads x, not W") {
+        Tensor x = ag::ones({2, 3});
+        Tensor W = ag::ones({3, 2}).requires_grad_();
+        Tensor loss = ag::matmul(x, W).sum();
+        {
+            ag::NoGradGuard no_grad;
+            W.fill_(9.0);
+        }
+        loss.backward();
+        CHECK(W.grad().to_vector<float>() == std::vector<float>(6, 2.0f));
+    }
+}
+
+TEST_CASE("version: a tensor converted after the forward is refused by its backward, not given a wrong gradient",
+          "[autograd][version][module]") {
+    ag::manual_seed(7);
+    ag::Linear layer(3, 2);
+    Tensor loss = layer(ag::ones({4, 3})).sum();
+    layer.to(DType::Float64);  // between forward and backward
+    REQUIRE_THROWS_WITH(loss.backward(), Contains("a gradient of torch.float32 reached a tensor of shape [2]") &&
+                                             Contains("is now torch.float64") && Contains("run backward() first"));
+    CHECK_FALSE(layer.weight.grad().defined());
+    CHECK_FALSE(layer.bias.grad().defined());
+}
+
+TEST_CASE("version: set_data refuses another shape, which a graph built before would read out of bounds",
+          "[autograd][version]") {
+    Tensor table = ag::randn({1000, 4}).requires_grad_();
+    Tensor loss = ag::embedding(table, ag::from_vector(std::vector<int64_t>{999, 998}, {2})).sum();
+    REQUIRE_THROWS_WITH(table.set_data(ag::zeros({2, 4})),
+                        "set_data: the new values must have the tensor's shape [1000, 4]; got [2, 4]");
+    loss.backward();
+    CHECK(table.grad().shape() == ag::Shape{1000, 4});
+    REQUIRE_THROWS_WITH((table * 2.0).set_data(ag::zeros({1000, 4})), Contains("set_data: only a leaf"));
+}
