@@ -90,15 +90,15 @@ examples: $(EXAMPLES)
 bench: $(BUILD)/bench/bench_step
 	/usr/bin/python3 bench/run.py --bin $(BUILD)/bench/bench_step
 
-# Fuzz the checkpoint loader and the trainer's flag parser with libFuzzer, AddressSanitizer and UBSan, FUZZ_SECONDS
-# (default 60) each; a crashing input is saved under fuzz/crashes/ (make it a test: tests/test_safetensors.cpp,
-# tests/test_trainer.cpp).
-# Each target mutates with the tokens of its dictionary, fuzz/<target>.dict. The stack is cut to FUZZ_STACK_KB, so
-# that recursion driven by the input (printing a deeply nested header, say) overflows at a depth of about a thousand,
-# within libFuzzer's default input size of 4 KB; on the usual 8 MiB it takes over 10,000 levels, out of its reach.
+# Fuzzing: a crashing input is saved under fuzz/crashes/ (make it a test: tests/test_safetensors.cpp,
+# tests/test_trainer.cpp). Each target mutates with the tokens of its dictionary, fuzz/<target>.dict. The stack is
+# cut to FUZZ_STACK_KB, so that recursion driven by the input (printing a deeply nested header, say) overflows at a
+# depth of about a thousand, within libFuzzer's default input size of 4 KB; on the usual 8 MiB it takes over 10,000
+# levels, out of its reach.
 FUZZ_SECONDS  ?= 60
 FUZZ_STACK_KB ?= 512
 FUZZ_TARGETS  := safetensors flags
+# Fuzz the checkpoint loader and the trainer's flag parser (libFuzzer, ASan, UBSan), FUZZ_SECONDS (default 60) each.
 fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	@mkdir -p fuzz/crashes
 	ulimit -s $(FUZZ_STACK_KB) && for t in $(FUZZ_TARGETS); do \
