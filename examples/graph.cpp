@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "engine/engine.h"
@@ -139,6 +140,9 @@ int main(int argc, char* argv[]) {
                       << "; render it later with: dot -T" << opt.format << " " << dot_path << " -o " << picture_path
                       << "\n";
         }
+    } catch (const std::system_error& e) {  // --out or a file in it that cannot be written (std::filesystem's too)
+        std::cerr << "error: " << e.what() << "\n";
+        return 2;
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;

@@ -3,14 +3,17 @@
 //   build/examples/train --task max        # `--help` lists the tasks and the flags
 //
 // main runs these steps, top to bottom:
-//   1. read the flags and pick the task (support/tasks.h: random sequences and the answer at each position);
+//   1. read the flags, which checks that --save and --out can be written, and pick the task (support/tasks.h:
+//      random sequences and the answer at each position);
 //   2. build the model (support/model.h: token + position embeddings -> one Head -> Linear readout);
 //   3. gradcheck it: a float64 copy, the whole loss wrt every parameter, against finite differences;
-//   4. train it with AdamW on fresh random batches, the progress on one line;
+//   4. train it with AdamW on fresh random batches, the progress on one line, and save it (--save) at once, so
+//      that nothing failing later loses the trained model;
 //   5. score it on held-out sequences: a sequence counts only if every scored position is right;
 //   6. print the attention of one held-out sequence as a heatmap, and write the plots (support/plots.h).
 // Random streams, all from --seed: the model's weights (manual_seed(seed)), the training batches (seed + 1), the
 // held-out sequences (seed + 2) and the gradcheck batch (seed + 3).
+// Exit codes: 0 done, 1 the gradients or the training failed, 2 a bad flag or a file that cannot be written.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -19,6 +22,7 @@
 #include <numbers>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 #include "engine/engine.h"
 #include "examples/support/model.h"
@@ -151,55 +155,62 @@ void write_plots(const std::string& dir, const std::string& task, const Matrix& 
     std::printf("\nwrote %s and %s\n", attention_svg.c_str(), loss_svg.c_str());
 }
 
+// Steps 1 (the task) to 6; returns main's exit code.
+int run(const Options& opt) {
+    // 1. the task
+    ag::set_num_threads(opt.threads);
+    const Task& task = find_task(opt.task);
+    std::printf("task %s: %s (V = %lld, T = %lld)\n", task.name.c_str(), task.description.c_str(),
+                (long long)task.V, (long long)task.T);
+
+    // 2. the model
+    ag::manual_seed(opt.seed);
+    AttentionModel model(ModelConfig{task.V, task.T, 32, 32, opt.heads});
+    std::printf("model: %lld parameters\n", (long long)model.num_parameters());
+
+    // 3. its gradients
+    if (!check_gradients(model, task, opt.seed)) return 1;
+
+    // 4. training, and the checkpoint
+    ag::AdamW optimizer(model.named_parameters(), opt.lr);
+    const Clock::time_point start = Clock::now();
+    const std::vector<double> losses = train(model, optimizer, task, opt);
+    std::printf("trained %lld steps in %.1f s\n", (long long)opt.steps,
+                std::chrono::duration<double>(Clock::now() - start).count());
+    if (!opt.save.empty()) {
+        ag::save_checkpoint(opt.save, model, &optimizer,
+                            {{"task", task.name}, {"heads", std::to_string(opt.heads)},
+                             {"steps", std::to_string(opt.steps)}, {"seed", std::to_string(opt.seed)}});
+        std::printf("saved the model and the optimiser's state to %s\n", opt.save.c_str());
+    }
+
+    // 5. held-out accuracy
+    const Accuracy held_out = evaluate(model, task, opt.seed);
+    std::printf("held-out exact match: %lld/%lld sequences = %.2f%% (positions: %.2f%%)\n\n",
+                (long long)held_out.sequences_right, (long long)held_out.sequences, 100 * held_out.sequence_rate(),
+                100 * held_out.position_rate());
+
+    // 6. one held-out sequence (step 5's stream): its answers and attention; the plots
+    ag::Generator gen(opt.seed + 2);
+    const Batch example = task.sample(1, gen);
+    const Matrix weights = show_attention(model, task, example);
+    write_plots(opt.out, task.name, weights, names(task, example.tokens[0]), losses);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    const ParsedOptions parsed = parse_options(argc, argv);
-    if (!parsed.run) {
-        (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message;
-        return parsed.exit_code;
-    }
     try {
-        // 1. flags and task
-        const Options& opt = parsed.options;
-        ag::set_num_threads(opt.threads);
-        const Task& task = find_task(opt.task);
-        std::printf("task %s: %s (V = %lld, T = %lld)\n", task.name.c_str(), task.description.c_str(),
-                    (long long)task.V, (long long)task.T);
-
-        // 2. the model
-        ag::manual_seed(opt.seed);
-        AttentionModel model(ModelConfig{task.V, task.T, 32, 32, opt.heads});
-        std::printf("model: %lld parameters\n", (long long)model.num_parameters());
-
-        // 3. its gradients
-        if (!check_gradients(model, task, opt.seed)) return 1;
-
-        // 4. training
-        ag::AdamW optimizer(model.named_parameters(), opt.lr);
-        const Clock::time_point start = Clock::now();
-        const std::vector<double> losses = train(model, optimizer, task, opt);
-        std::printf("trained %lld steps in %.1f s\n", (long long)opt.steps,
-                    std::chrono::duration<double>(Clock::now() - start).count());
-
-        // 5. held-out accuracy
-        const Accuracy held_out = evaluate(model, task, opt.seed);
-        std::printf("held-out exact match: %lld/%lld sequences = %.2f%% (positions: %.2f%%)\n\n",
-                    (long long)held_out.sequences_right, (long long)held_out.sequences, 100 * held_out.sequence_rate(),
-                    100 * held_out.position_rate());
-
-        // 6. one held-out sequence (step 5's stream): its answers and attention; the plots; a checkpoint
-        ag::Generator gen(opt.seed + 2);
-        const Batch example = task.sample(1, gen);
-        const Matrix weights = show_attention(model, task, example);
-        write_plots(opt.out, task.name, weights, names(task, example.tokens[0]), losses);
-        if (!opt.save.empty()) {
-            ag::save_checkpoint(opt.save, model, &optimizer,
-                                {{"task", task.name}, {"heads", std::to_string(opt.heads)},
-                                 {"steps", std::to_string(opt.steps)}, {"seed", std::to_string(opt.seed)}});
-            std::printf("saved the model and the optimiser's state to %s\n", opt.save.c_str());
+        const ParsedOptions parsed = parse_options(argc, argv);
+        if (!parsed.run) {
+            (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message;
+            return parsed.exit_code;
         }
-        return 0;
+        return run(parsed.options);
+    } catch (const std::system_error& e) {  // a file or directory the system refused (std::filesystem's errors too)
+        std::cerr << "error: " << e.what() << "\n";
+        return 2;
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;

@@ -17,7 +17,8 @@ namespace ag {
 
 // Writes model's parameters (and optimizer's state, if given) to `path` atomically (see save_safetensors), with
 // `metadata` in the header. Throws as save_safetensors does: std::invalid_argument for two tensors with one name,
-// std::runtime_error when the file cannot be written, in which case `path` keeps its old contents.
+// std::system_error (a std::runtime_error) when the file cannot be written, in which case `path` keeps its old
+// contents.
 void save_checkpoint(const std::string& path, const Module& model, Optimizer* optimizer = nullptr,
                      const std::map<std::string, std::string>& metadata = {});
 

@@ -27,6 +27,14 @@ using Json = nlohmann::ordered_json;
 // The reference implementation refuses headers over 100 MB; so do we, before allocating one.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
+// A header nests three levels deep: the header object, an entry, its shape or data_offsets list. A few more levels
+// are let through (an entry may carry keys of its own) and no more, checked as the parser opens each one: deeper
+// JSON is no safetensors header, and every later walk over a shallow value (printing it is recursive) is safe.
+constexpr int kMaxHeaderDepth = 8;
+
+// Error messages quote at most this many bytes of a name or a value from the file, which may be megabytes long.
+constexpr std::size_t kMaxQuoted = 200;
+
 constexpr std::pair<DType, const char*> kDTypeCodes[] = {
     {DType::Float32, "F32"}, {DType::Float64, "F64"}, {DType::Int64, "I64"}, {DType::Bool, "BOOL"}};
 
@@ -115,6 +123,36 @@ namespace {
     throw std::invalid_argument("load_safetensors: " + problem + " (file '" + path + "')");
 }
 
+// `text` cut to kMaxQuoted bytes (at a UTF-8 character boundary), then "..." if anything was cut.
+std::string clip(const std::string& text) {
+    if (text.size() <= kMaxQuoted) return text;
+    std::size_t n = kMaxQuoted;
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;  // a continuation byte
+    return text.substr(0, n) + "...";
+}
+
+// Appends j's JSON text (as dump() writes it) to `out`, stopping soon after `out` is longer than kMaxQuoted bytes.
+void append_json(const Json& j, std::string& out) {
+    if (!j.is_structured()) {
+        out += j.is_string() ? Json(clip(j.get_ref<const std::string&>())).dump() : j.dump();
+        return;
+    }
+    out += j.is_array() ? '[' : '{';
+    for (auto it = j.begin(); it != j.end() && out.size() <= kMaxQuoted; ++it) {
+        if (it != j.begin()) out += ',';
+        if (j.is_object()) out += Json(clip(it.key())).dump() + ':';
+        append_json(*it, out);
+    }
+    out += j.is_array() ? ']' : '}';
+}
+
+// A value from the header for an error message: its JSON text, clipped (see clip).
+std::string quote(const Json& j) {
+    std::string out;
+    append_json(j, out);
+    return clip(out);
+}
+
 // One tensor's header entry, checked.
 struct Entry {
     std::string name;
@@ -132,7 +170,12 @@ Json parse_header(const std::string& text, const std::string& path) {
         fail(path, "the header is not valid JSON: it has a NUL byte at offset " + std::to_string(nul));
     std::vector<std::set<std::string>> open_objects;  // the keys seen so far in each object being parsed
     std::string repeated;
-    auto watch = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    // `depth` counts the objects and arrays around the event; refusing here stops the parse before it goes deeper.
+    auto watch = [&](int depth, Json::parse_event_t event, Json& parsed) {
+        const bool opens = event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
+        if (opens && depth >= kMaxHeaderDepth)
+            fail(path, "the header may nest objects and arrays " + std::to_string(kMaxHeaderDepth) +
+                           " levels deep at most (safetensors needs 3); got level " + std::to_string(depth + 1));
         if (event == Json::parse_event_t::object_start) open_objects.emplace_back();
         if (event == Json::parse_event_t::object_end) open_objects.pop_back();
         if (event == Json::parse_event_t::key && !open_objects.back().insert(parsed.get<std::string>()).second &&
@@ -142,10 +185,10 @@ Json parse_header(const std::string& text, const std::string& path) {
     };
     try {
         Json header = Json::parse(text, watch);
-        if (!repeated.empty()) fail(path, "the header has the key '" + repeated + "' twice");
+        if (!repeated.empty()) fail(path, "the header has the key '" + clip(repeated) + "' twice");
         return header;
-    } catch (const Json::exception& e) {
-        fail(path, std::string("the header is not valid JSON: ") + e.what());
+    } catch (const Json::exception& e) {  // its message ends with the token read last, which may be a long string
+        fail(path, "the header is not valid JSON: " + clip(e.what()));
     }
 }
 
@@ -160,24 +203,24 @@ std::optional<uint64_t> as_size(const Json& j) {
 // Checks one tensor's entry: {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]} with a known dtype,
 // a byte count that fits in int64, and offsets spanning exactly that many bytes inside the data buffer.
 Entry parse_entry(const std::string& name, const Json& j, uint64_t buffer_bytes, const std::string& path) {
-    auto bad = [&](const std::string& problem) { fail(path, "tensor '" + name + "': " + problem); };
-    if (!j.is_object()) bad("the entry must be an object; got " + j.dump());
+    auto bad = [&](const std::string& problem) { fail(path, "tensor '" + clip(name) + "': " + problem); };
+    if (!j.is_object()) bad("the entry must be an object; got " + quote(j));
     for (const char* key : {"dtype", "shape", "data_offsets"})
-        if (!j.contains(key)) bad(std::string("the entry has no \"") + key + "\"; got " + j.dump());
+        if (!j.contains(key)) bad(std::string("the entry has no \"") + key + "\"; got " + quote(j));
     Entry e;
     e.name = name;
     const Json& dtype = j.at("dtype");
     const std::optional<DType> d = dtype.is_string() ? dtype_from_code(dtype.get<std::string>()) : std::nullopt;
-    if (!d) bad("unknown dtype " + dtype.dump() + " (known: F32, F64, I64, BOOL)");
+    if (!d) bad("unknown dtype " + quote(dtype) + " (known: F32, F64, I64, BOOL)");
     e.dtype = *d;
     const Json& shape = j.at("shape");
-    if (!shape.is_array()) bad("shape must be a list of non-negative integers; got " + shape.dump());
+    if (!shape.is_array()) bad("shape must be a list of non-negative integers; got " + quote(shape));
     uint64_t nbytes = dtype_size(e.dtype);
     for (const Json& s : shape) {
         const std::optional<uint64_t> size = as_size(s);
-        if (!size) bad("shape must be a list of non-negative integers; got " + shape.dump());
+        if (!size) bad("shape must be a list of non-negative integers; got " + quote(shape));
         if (*size != 0 && nbytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / *size)
-            bad("shape " + shape.dump() + " holds more bytes than a 64-bit size can count");
+            bad("shape " + quote(shape) + " holds more bytes than a 64-bit size can count");
         nbytes *= *size;
         e.shape.push_back(static_cast<int64_t>(*size));
     }
@@ -185,12 +228,12 @@ Entry parse_entry(const std::string& name, const Json& j, uint64_t buffer_bytes,
     std::optional<uint64_t> begin, end;
     if (offsets.is_array() && offsets.size() == 2) begin = as_size(offsets[0]), end = as_size(offsets[1]);
     if (!begin || !end || *begin > *end)
-        bad("data_offsets must be [begin, end] with 0 <= begin <= end; got " + offsets.dump());
+        bad("data_offsets must be [begin, end] with 0 <= begin <= end; got " + quote(offsets));
     if (*end > buffer_bytes)
-        bad("data_offsets " + offsets.dump() + " point past the end of the " + std::to_string(buffer_bytes) +
+        bad("data_offsets " + quote(offsets) + " point past the end of the " + std::to_string(buffer_bytes) +
             "-byte data buffer");
     if (*end - *begin != nbytes)
-        bad("data_offsets " + offsets.dump() + " span " + std::to_string(*end - *begin) + " bytes but dtype " +
+        bad("data_offsets " + quote(offsets) + " span " + std::to_string(*end - *begin) + " bytes but dtype " +
             dtype.get<std::string>() + " and shape " + shape_str(e.shape) + " need " + std::to_string(nbytes));
     e.begin = *begin;
     e.end = *end;
@@ -206,9 +249,9 @@ std::vector<Entry> parse_entries(const Json& header, uint64_t buffer_bytes, cons
             entries.push_back(parse_entry(key, value, buffer_bytes, path));
             continue;
         }
-        if (!value.is_object()) fail(path, "__metadata__ must be an object; got " + value.dump());
+        if (!value.is_object()) fail(path, "__metadata__ must be an object; got " + quote(value));
         for (const auto& [k, v] : value.items()) {
-            if (!v.is_string()) fail(path, "__metadata__ must map strings to strings; got " + value.dump());
+            if (!v.is_string()) fail(path, "__metadata__ must map strings to strings; got " + quote(value));
             metadata[k] = v.get<std::string>();
         }
     }
@@ -226,11 +269,11 @@ void check_tiling(std::vector<Entry>& entries, uint64_t buffer_bytes, const std:
         const Entry& e = entries[i];
         const std::string span = "[" + std::to_string(e.begin) + ", " + std::to_string(e.end) + ")";
         if (e.begin < covered)
-            fail(path, "tensors '" + entries[i - 1].name + "' and '" + e.name + "' overlap in the data buffer ('" +
-                           e.name + "' is at " + span + ")");
+            fail(path, "tensors '" + clip(entries[i - 1].name) + "' and '" + clip(e.name) +
+                           "' overlap in the data buffer ('" + clip(e.name) + "' is at " + span + ")");
         if (e.begin > covered)
             fail(path, "bytes [" + std::to_string(covered) + ", " + std::to_string(e.begin) +
-                           ") of the data buffer belong to no tensor (a gap before '" + e.name + "')");
+                           ") of the data buffer belong to no tensor (a gap before '" + clip(e.name) + "')");
         covered = e.end;
     }
     if (covered != buffer_bytes)
@@ -245,10 +288,10 @@ NamedTensors read_tensors(std::istream& in, const std::vector<Entry>& entries, c
         Tensor t = empty(e.shape, e.dtype);
         char* p = static_cast<char*>(t.impl().storage->data());
         const auto n = static_cast<std::streamsize>(e.end - e.begin);
-        if (!in.read(p, n)) fail(path, "the file ended while reading tensor '" + e.name + "'");
+        if (!in.read(p, n)) fail(path, "the file ended while reading tensor '" + clip(e.name) + "'");
         // Any other byte read as a C++ bool is undefined behaviour.
         if (e.dtype == DType::Bool && std::any_of(p, p + n, [](char c) { return c != 0 && c != 1; }))
-            fail(path, "tensor '" + e.name + "' has dtype BOOL but holds a byte other than 0 or 1");
+            fail(path, "tensor '" + clip(e.name) + "' has dtype BOOL but holds a byte other than 0 or 1");
         out.emplace_back(e.name, std::move(t));
     }
     return out;

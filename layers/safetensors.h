@@ -21,12 +21,15 @@ namespace ag {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;  // the same alias as in layers/optim.h
 
-// Writes `tensors` (in their order, also the order of their bytes) and `metadata` to `path`, atomically: the bytes
-// go to a temporary file beside `path`, which is flushed to disk and then renamed over `path`, so `path` holds
-// either its old contents or the complete new file. metadata["format"] is "pt" unless given.
+// Writes `tensors` (in their order, also the order of their bytes) and `metadata` to `path`, atomically (see
+// layers/atomic_file.h): the bytes go to a temporary file beside `path`, which is flushed to disk and then renamed
+// over `path`, so `path` holds either its old contents or the complete new file. An existing file keeps its
+// permission bits, and a symbolic link stays a link: the file it points to gets the new contents.
+// metadata["format"] is "pt" unless given.
 // Throws std::invalid_argument for an undefined tensor, an empty, repeated or reserved ("__metadata__") name, and
-// std::runtime_error when the file cannot be written (the temporary file is removed). A process killed mid-save
-// leaves `path` as it was and a stray `path.tmp-<pid>-<n>` beside it, safe to delete.
+// std::system_error (a std::runtime_error, with the system's error code) when the file cannot be written (the
+// temporary file is removed). A process killed mid-save leaves `path` as it was and a stray
+// `.attograd.tmp-<pid>-<n>` in its directory, safe to delete.
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

@@ -193,3 +193,63 @@ TEST_CASE("safetensors: malformed headers are refused with the model untouched")
     require_refused(dir, safetensors_bytes(R"({"mask":)" + entry("BOOL", "[2]", "[0,2]") + "}", "\x01\x02"),
                     "tensor 'mask' has dtype BOOL but holds a byte other than 0 or 1");
 }
+
+TEST_CASE("safetensors: a header nested 10,000 to 1,000,000 levels deep is refused as it is read, naming the limit",
+          "[safetensors]") {
+    TempDir dir;
+    const std::string refusal = "the header may nest objects and arrays 8 levels deep at most (safetensors needs 3); "
+                                "got level 9";
+    for (const std::size_t levels : {10'000, 100'000, 1'000'000}) {
+        INFO(levels << " levels");
+        const std::string arrays = std::string(levels, '[') + std::string(levels, ']');
+        require_refused(dir, safetensors_bytes(R"({"a":)" + arrays + "}", ""), refusal);
+        require_refused(dir, safetensors_bytes(R"({"a":)" + std::string(levels, '['), ""), refusal);  // unclosed
+        std::string objects;
+        for (std::size_t i = 0; i < levels; ++i) objects += R"({"a":)";
+        require_refused(dir, safetensors_bytes(objects + "1" + std::string(levels, '}'), ""), refusal);
+        require_refused(dir, safetensors_bytes(R"({"__metadata__":{"a":)" + arrays + "}}", ""), refusal);
+    }
+    // The limit itself: an entry may carry a key of its own nested up to level 8, not 9.
+    const auto with_extra = [](std::size_t levels) {  // levels 1 and 2 are the header and the entry
+        const std::string extra = std::string(levels - 2, '[') + std::string(levels - 2, ']');
+        return safetensors_bytes(R"({"fc1.weight":{"dtype":"F32","shape":[3,4],"data_offsets":[0,48],"x":)" + extra +
+                                     R"(},"fc1.bias":)" + entry("F32", "[3]", "[48,60]") + R"(,"fc2.weight":)" +
+                                     entry("F32", "[2,3]", "[60,84]") + "}",
+                                 std::string(84, '\0'));
+    };
+    write_bytes(dir.file("deep8.safetensors"), with_extra(8));
+    TinyModel model;
+    load_checkpoint(dir.file("deep8.safetensors"), model);
+    require_refused(dir, with_extra(9), refusal);
+}
+
+TEST_CASE("safetensors: error messages quote at most 200 bytes of a long name or value from the file",
+          "[safetensors]") {
+    TempDir dir;
+    const std::string long_name(1'000'000, 'n');
+    std::string long_list = "[1";  // 100,000 sizes, the last one negative
+    for (int i = 0; i < 100'000; ++i) long_list += ",1";
+    long_list += ",-1]";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {R"({")" + long_name + R"(":[1]})", "tensor 'nnnnnnnnnn"},                   // a long name
+        {R"({"a":)" + entry("F32", long_list, "[0,4]") + "}", "integers; got [1,1,1"},  // a huge shape
+        {R"({"a":)" + entry("F32", "[1]", long_list) + "}", "data_offsets must be"},  // huge offsets
+        {R"({"a":{"dtype":")" + long_name + R"(","shape":[1],"data_offsets":[0,4]}})", "unknown dtype \"nnnn"},
+        {R"({"__metadata__":)" + long_list + "}", "__metadata__ must be an object; got [1,1,1"},
+        {R"({"a":")" + long_name + "\x01\"}", "the header is not valid JSON"},  // the lexer quotes its last token
+        {R"({")" + long_name + R"(":1,")" + long_name + R"(":1})", "the header has the key 'nnnn"},
+    };
+    for (const auto& [header, expected] : cases) {
+        INFO(expected);
+        const std::string path = dir.file("long.safetensors");
+        write_bytes(path, safetensors_bytes(header, std::string(4, '\0')));
+        try {
+            load_safetensors(path);
+            FAIL("the file was loaded");
+        } catch (const std::invalid_argument& e) {
+            const std::string message = e.what();
+            CHECK_THAT(message, Catch::Contains(expected) && Catch::Contains("...") && Catch::Contains(path));
+            CHECK(message.size() < 600);
+        }
+    }
+}

@@ -12,8 +12,10 @@
 #include "examples/support/plots.h"
 #include "examples/support/tasks.h"
 #include "layers/optim.h"
+#include "tests/checkpoint_helpers.h"
 
 using namespace trainer;
+namespace fs = std::filesystem;
 using ag::DType;
 using ag::Tensor;
 
@@ -199,6 +201,62 @@ TEST_CASE("parse_options: a bad flag or value gives a message naming it and exit
         CHECK(p.message.find(name) != std::string::npos);
         CHECK(p.message.find("--help") != std::string::npos);
     }
+}
+
+TEST_CASE("parse_options: a --save or --out that cannot be written is refused before any training, exit code 2",
+          "[trainer]") {
+    checkpoint_test::TempDir dir;
+    const std::string file = dir.file("a_file"), too_long(300, 'd');  // NAME_MAX is 255
+    checkpoint_test::write_bytes(file, "x");
+    std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--save", too_long + "/x"}, "--save: cannot reach " + too_long + "/x: File name too long"},
+        {{"--save", dir.path.string()}, "--save: " + dir.path.string() + " is a directory"},
+        {{"--save", file + "/x"}, "--save: " + file + " is not a directory"},
+        {{"--save", "/dev/null"}, "--save: /dev/null is not a regular file"},
+        {{"--out", file}, "--out: " + file + " is not a directory"},
+        {{"--out", file + "/plots"}, "--out: cannot make the directory " + file + "/plots: " + file + " is not a directory"},
+        {{"--out", too_long}, "--out: cannot reach the directory " + too_long + ": File name too long"},
+        {{"--out", ""}, "--out: the directory must not be empty"},
+    };
+    if (::geteuid() != 0) {  // root may read and write any directory
+        const std::string locked = dir.file("locked"), read_only = dir.file("read_only");
+        fs::create_directory(locked);
+        fs::create_directory(read_only);
+        fs::permissions(locked, fs::perms::none);
+        fs::permissions(read_only, fs::perms::owner_read | fs::perms::owner_exec);
+        cases.push_back({{"--save", locked + "/x"}, "--save: cannot reach " + locked + "/x: Permission denied"});
+        cases.push_back({{"--out", locked + "/plots"}, "--out: cannot reach the directory " + locked + "/plots"});
+        cases.push_back({{"--save", read_only + "/x"},
+                         "--save: cannot write into the directory " + read_only + ": Permission denied"});
+        cases.push_back({{"--out", read_only}, "--out: cannot write into the directory " + read_only});
+    } else {
+        WARN("running as root: unreadable and read-only directories are not tested");
+    }
+    for (const auto& [flags, expected] : cases) {
+        std::vector<const char*> argv;
+        for (const std::string& flag : flags) argv.push_back(flag.c_str());
+        const ParsedOptions p = parse(argv);
+        INFO(p.message);
+        CHECK_FALSE(p.run);
+        CHECK(p.exit_code == 2);
+        CHECK(p.message.rfind("error: " + expected, 0) == 0);
+    }
+    fs::permissions(dir.path, fs::perms::owner_all);  // so that TempDir can remove everything
+    for (const auto& e : fs::directory_iterator(dir.path)) fs::permissions(e.path(), fs::perms::owner_all);
+}
+
+TEST_CASE("parse_options: a --save and --out that can be written pass, and parsing makes no directory",
+          "[trainer]") {
+    checkpoint_test::TempDir dir;
+    const std::string save = dir.file("model.safetensors"), out = dir.file("plots/run1");
+    fs::create_symlink("runs/model.safetensors", dir.path / "latest");  // the save writes through the link
+    fs::create_directory(dir.path / "runs");
+    for (const std::string& path : {save, dir.file("latest")}) {
+        const ParsedOptions p = parse({"--save", path.c_str(), "--out", out.c_str()});
+        INFO(p.message);
+        CHECK(p.run);
+    }
+    CHECK_FALSE(fs::exists(dir.path / "plots"));
 }
 
 // ---- plots ---------------------------------------------------------------------------------------------------------

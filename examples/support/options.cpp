@@ -1,13 +1,22 @@
 #include "examples/support/options.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <system_error>
 
 #include "examples/support/tasks.h"
+#include "layers/atomic_file.h"
 
 namespace trainer {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -31,14 +40,59 @@ const CLI::Validator kLearningRate(
     },
     "in (0, 10]");
 
-// A file to write at the end of the run: its directory must exist now, rather than fail after the training.
-const CLI::Validator kFileInExistingDirectory(
-    [](std::string& path) {
-        const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-        return dir.empty() || std::filesystem::is_directory(dir) ? std::string()
-                                                                 : "the directory " + dir.string() + " does not exist";
-    },
-    "");
+// ---- the output locations, checked before the training rather than after it ------------------------------------
+// Each check says why a location cannot be written, or returns "" if it can. They only look (stat and access, never
+// a throwing overload), so parse_options stays free of side effects and exceptions, whatever the paths.
+
+// New files can be made in `dir` (empty: the working directory): it is a directory this process may write into.
+std::string unwritable_directory(const fs::path& dir) {
+    const fs::path d = dir.empty() ? fs::path(".") : dir;
+    std::error_code ec;
+    const fs::file_status status = fs::status(d, ec);
+    if (status.type() == fs::file_type::not_found) return "the directory " + d.string() + " does not exist";
+    if (ec) return "cannot reach the directory " + d.string() + ": " + ec.message();
+    if (!fs::is_directory(status)) return d.string() + " is not a directory";
+    if (::faccessat(AT_FDCWD, d.c_str(), W_OK | X_OK, AT_EACCESS) != 0)
+        return "cannot write into the directory " + d.string() + ": " + std::strerror(errno);
+    return "";
+}
+
+// --save: the file the checkpoint replaces (through any symbolic links, as the save follows them) is a regular
+// file or none yet, in a directory this process may write into.
+std::string unwritable_file(const std::string& path) {
+    std::string file;
+    try {
+        file = ag::resolve_links(path);
+    } catch (const std::system_error& e) {
+        return "cannot follow the links from " + path + ": " + e.code().message();
+    }
+    std::error_code ec;
+    const fs::file_status status = fs::status(file, ec);
+    if (ec && status.type() != fs::file_type::not_found) return "cannot reach " + path + ": " + ec.message();
+    if (fs::is_directory(status)) return path + " is a directory";
+    if (fs::exists(status) && !fs::is_regular_file(status)) return path + " is not a regular file";
+    return unwritable_directory(fs::path(file).parent_path());
+}
+
+// --out: an existing directory to write into, or one that the trainer can make (as create_directories does: its
+// nearest existing ancestor is a directory to write into).
+std::string unusable_directory(const std::string& dir) {
+    if (dir.empty()) return "the directory must not be empty (\".\" is the working directory)";
+    fs::path existing = dir;
+    std::error_code ec;
+    while (existing.has_relative_path() && fs::status(existing, ec).type() == fs::file_type::not_found)
+        existing = existing.parent_path();
+    const std::string problem = unwritable_directory(existing);
+    return problem.empty() || existing == dir ? problem : "cannot make the directory " + dir + ": " + problem;
+}
+
+// "--save: ..." or "--out: ..." for the first location that cannot be written, or "".
+std::string output_problem(const Options& o) {
+    if (std::string problem = o.save.empty() ? "" : unwritable_file(o.save); !problem.empty())
+        return "--save: " + problem;
+    if (std::string problem = unusable_directory(o.out); !problem.empty()) return "--out: " + problem;
+    return "";
+}
 
 }  // namespace
 
@@ -62,8 +116,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
         ->check(CLI::Range(int64_t{1}, int64_t{16}))->capture_default_str();
     app.add_option("--batch", o.batch, "sequences per step")
         ->check(CLI::Range(int64_t{1}, int64_t{65536}))->capture_default_str();
-    app.add_option("--save", o.save, "write a checkpoint of the model and optimiser to PATH at the end")
-        ->type_name("PATH")->check(kFileInExistingDirectory);
+    app.add_option("--save", o.save, "write a checkpoint of the model and optimiser to PATH after the training")
+        ->type_name("PATH");
     app.add_option("--out", o.out, "directory for the SVG plots (made if missing)")
         ->type_name("DIR")->capture_default_str();
     try {
@@ -73,6 +127,8 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
     } catch (const CLI::ParseError& e) {
         return {o, false, 2, "error: " + std::string(e.what()) + "\nRun with --help for usage.\n"};
     }
+    if (const std::string problem = output_problem(o); !problem.empty())
+        return {o, false, 2, "error: " + problem + "\nRun with --help for usage.\n"};
     return parsed;
 }
 

@@ -2,7 +2,10 @@
 //
 //   ParsedOptions parsed = parse_options(argc, argv);
 //   if (!parsed.run) { print parsed.message; return parsed.exit_code; }   // --help (0) or a bad flag (2)
-// Parsing never prints and never exits, so the tests can call it with any argument list.
+// Parsing never prints, never exits and never throws, so the tests can call it with any argument list. It also
+// checks, before any training, that the outputs can be written: --save names a regular file or none yet, in a
+// directory this process may write into; --out is such a directory or one it can make. A location that cannot is a
+// bad value too (exit code 2); the files themselves are only written at the end.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -17,7 +20,7 @@ struct Options {
     int threads = 1;             // engine and OpenBLAS threads (the matrices are tiny: one thread is fastest)
     int64_t heads = 1;           // 1: one Head; more: MultiHeadAttention
     int64_t batch = 32;          // sequences per step
-    std::string save;            // write a checkpoint here at the end (empty: none)
+    std::string save;            // write a checkpoint here after the training (empty: none)
     std::string out = ".";       // directory for the SVG plots
 };
 
