@@ -54,7 +54,7 @@ std::optional<DType> dtype_from_code(const std::string& code) {
 const char* bytes_of(const Tensor& t) {
     return static_cast<const char*>(t.impl().storage->data()) + t.offset() * dtype_size(t.dtype());
 }
-int64_t nbytes_of(const Tensor& t) { return t.numel() * static_cast<int64_t>(dtype_size(t.dtype())); }
+int64_t nbytes_of(const Tensor& t) { return ag::nbytes_of(t.shape(), dtype_size(t.dtype())); }
 
 // ---- writing ---------------------------------------------------------------------------------------------------
 
@@ -215,14 +215,18 @@ Entry parse_entry(const std::string& name, const Json& j, uint64_t buffer_bytes,
     e.dtype = *d;
     const Json& shape = j.at("shape");
     if (!shape.is_array()) bad("shape must be a list of non-negative integers; got " + quote(shape));
-    uint64_t nbytes = dtype_size(e.dtype);
     for (const Json& s : shape) {
         const std::optional<uint64_t> size = as_size(s);
         if (!size) bad("shape must be a list of non-negative integers; got " + quote(shape));
-        if (*size != 0 && nbytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / *size)
-            bad("shape " + quote(shape) + " holds more bytes than a 64-bit size can count");
-        nbytes *= *size;
         e.shape.push_back(static_cast<int64_t>(*size));
+    }
+    // The engine's own rule for shapes: the byte count and the strides must fit in int64, also with a size of 0
+    // ([0, 2^62, 2^62] holds no bytes, but its strides cannot be written down).
+    uint64_t nbytes = 0;
+    try {
+        nbytes = static_cast<uint64_t>(ag::nbytes_of(e.shape, dtype_size(e.dtype)));
+    } catch (const std::length_error&) {
+        bad("shape " + quote(shape) + " holds more elements or bytes than a 64-bit size can count");
     }
     const Json& offsets = j.at("data_offsets");
     std::optional<uint64_t> begin, end;

@@ -162,8 +162,12 @@ TEST_CASE("safetensors: malformed headers are refused with the model untouched")
     require_refused(dir, with_weight(entry("F32", "[9223372036854775808]", "[0,48]")), "non-negative integers");
     // Sizes whose product overflows.
     require_refused(dir, with_weight(entry("F32", "[4294967296,4294967296]", "[0,48]")),
-                    "shape [4294967296,4294967296] holds more bytes than a 64-bit size can count");
-    require_refused(dir, with_weight(entry("F64", "[1152921504606846976]", "[0,48]")), "more bytes than a 64-bit");
+                    "shape [4294967296,4294967296] holds more elements or bytes than a 64-bit size can count");
+    require_refused(dir, with_weight(entry("F64", "[1152921504606846976]", "[0,48]")), "or bytes than a 64-bit");
+    // No bytes at all, but strides that overflow: refused as the engine refuses such a shape.
+    require_refused(dir, with_weight(entry("F32", "[0,4611686018427387904,4611686018427387904]", "[0,0]")),
+                    "holds more elements or bytes than a 64-bit size can count");
+    require_refused(dir, with_weight(entry("F32", "[4294967296,4294967296,0]", "[0,0]")), "64-bit size");
     // Offsets of the wrong form, size, or place.
     require_refused(dir, with_weight(entry("F32", "[3,4]", "[0]")), "data_offsets must be [begin, end]");
     require_refused(dir, with_weight(entry("F32", "[3,4]", "[0,48,96]")), "data_offsets must be [begin, end]");
