@@ -46,7 +46,7 @@ export TSAN_OPTIONS = ignore_noninstrumented_modules=1 halt_on_error=1
 export OMP_NUM_THREADS = 2
 endif
 
-LIB_SRCS  := $(wildcard engine/*.cpp layers/*.cpp)
+LIB_SRCS  := $(wildcard engine/*.cpp layers/*.cpp io/*.cpp)
 TEST_SRCS := $(wildcard tests/*.cpp)
 EXAMPLES  := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))
 LIB       := $(BUILD)/libattograd.a
@@ -111,9 +111,11 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 # with `g++ my.cpp $$(pkg-config --cflags --libs attograd)` (examples/out_of_tree shows one).
 install: $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/include/attograd/engine $(DESTDIR)$(PREFIX)/include/attograd/layers \
-	           $(DESTDIR)$(PREFIX)/include/attograd/testing $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 engine/*.h $(DESTDIR)$(PREFIX)/include/attograd/engine/
+	           $(DESTDIR)$(PREFIX)/include/attograd/io $(DESTDIR)$(PREFIX)/include/attograd/testing \
+	           $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(filter-out engine/kernels.h,$(wildcard engine/*.h)) $(DESTDIR)$(PREFIX)/include/attograd/engine/
 	install -m 644 layers/*.h $(DESTDIR)$(PREFIX)/include/attograd/layers/
+	install -m 644 io/*.h $(DESTDIR)$(PREFIX)/include/attograd/io/
 	install -m 644 testing/*.h $(DESTDIR)$(PREFIX)/include/attograd/testing/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	sed 's|@PREFIX@|$(PREFIX)|' attograd.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/attograd.pc

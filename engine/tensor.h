@@ -12,6 +12,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/dtype.h"
@@ -175,6 +176,9 @@ private:
 };
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// Tensors with names: a model's parameters ("key.weight"), an optimiser's state, a checkpoint's contents.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // A fresh tensor with row-major strides; zero = true fills it with zeros, otherwise its contents are unspecified.
 Tensor empty(const Shape& shape, DType dtype = DType::Float32, bool zero = false);

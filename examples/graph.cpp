@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "layers/atomic_file.h"
+#include "io/atomic_file.h"
 #include "layers/layers.h"
 
 extern char** environ;

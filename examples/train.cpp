@@ -29,7 +29,7 @@
 #include "examples/support/options.h"
 #include "examples/support/plots.h"
 #include "examples/support/tasks.h"
-#include "layers/checkpoint.h"
+#include "io/checkpoint.h"
 #include "layers/optim.h"
 
 using namespace trainer;

@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "layers/safetensors.h"
+#include "io/safetensors.h"
 
 namespace {
 

@@ -19,8 +19,6 @@ namespace ag {
 
 // ---- Optimizer ------------------------------------------------------------------------------------------------------
 
-Optimizer::Optimizer(NamedTensors params) : Optimizer("Optimizer", std::move(params)) {}
-
 Optimizer::Optimizer(std::string name, NamedTensors params) : params_(std::move(params)), name_(std::move(name)) {
     std::set<std::string> names;
     std::set<const TensorImpl*> tensors;

@@ -18,11 +18,8 @@
 
 namespace ag {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
-
 class Optimizer {
 public:
-    explicit Optimizer(NamedTensors params);
     virtual ~Optimizer() = default;
     Optimizer(const Optimizer&) = delete;
     Optimizer& operator=(const Optimizer&) = delete;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "layers/checkpoint.h"
+#include "io/checkpoint.h"
 #include "layers/layers.h"
 
 namespace checkpoint_test {

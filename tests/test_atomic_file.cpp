@@ -1,4 +1,4 @@
-// The atomic write under every checkpoint (layers/atomic_file.h), over the files a save meets: a long name, a
+// The atomic write under every checkpoint (io/atomic_file.h), over the files a save meets: a long name, a
 // private file, a symbolic link (dangling, chained, looping), a FIFO, threads saving one path at once.
 #include <catch2/catch.hpp>
 
@@ -7,7 +7,7 @@
 #include <system_error>
 #include <thread>
 
-#include "layers/atomic_file.h"
+#include "io/atomic_file.h"
 #include "tests/checkpoint_helpers.h"
 
 using namespace checkpoint_test;

@@ -7,7 +7,7 @@
 
 #include <csignal>
 
-#include "layers/atomic_file.h"
+#include "io/atomic_file.h"
 #include "tests/checkpoint_helpers.h"
 
 using namespace checkpoint_test;

@@ -12,7 +12,7 @@
 #include <system_error>
 
 #include "examples/support/tasks.h"
-#include "layers/atomic_file.h"
+#include "io/atomic_file.h"
 
 namespace trainer {
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "layers/atomic_file.h"
+#include "io/atomic_file.h"
 
 namespace trainer {
 

@@ -1,4 +1,4 @@
-#include "layers/safetensors.h"
+#include "io/safetensors.h"
 
 #include <algorithm>
 #include <bit>
@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "layers/atomic_file.h"
+#include "io/atomic_file.h"
 
 namespace ag {
 

@@ -11,7 +11,7 @@
 
 #include "layers/module.h"
 #include "layers/optim.h"
-#include "layers/safetensors.h"
+#include "io/safetensors.h"
 
 namespace ag {
 

@@ -19,10 +19,9 @@
 
 namespace ag {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;  // the same alias as in layers/optim.h
 
 // Writes `tensors` (in their order, also the order of their bytes) and `metadata` to `path`, atomically (see
-// layers/atomic_file.h): the bytes go to a temporary file beside `path`, which is flushed to disk and then renamed
+// io/atomic_file.h): the bytes go to a temporary file beside `path`, which is flushed to disk and then renamed
 // over `path`, so `path` holds either its old contents or the complete new file. An existing file keeps its
 // permission bits, and a symbolic link stays a link: the file it points to gets the new contents.
 // metadata["format"] is "pt" unless given.

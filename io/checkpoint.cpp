@@ -1,4 +1,4 @@
-#include "layers/checkpoint.h"
+#include "io/checkpoint.h"
 
 #include <set>
 #include <stdexcept>
