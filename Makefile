@@ -1,62 +1,68 @@
 # attograd: a small reverse-mode autograd engine with attention layers.
-# Objects and dependency files go under $(BUILD); `make help` lists the targets.
+# Objects and dependency files go under $(BUILD); `make help` lists the targets. Builds run in parallel with
+# `make -jN` (e.g. `make -j$(nproc) test`); make alone builds one file at a time.
 
-# Build with every core unless told otherwise (make -jN).
-MAKEFLAGS += -j$(shell nproc)
+BUILD ?= build
 
-CXX      ?= g++
-BUILD    ?= build
-# Never -ffast-math: it assumes no infinities and breaks the -inf attention mask.
-# -ffp-contract=off keeps results (and the PyTorch-compatible random numbers) independent of FMA contraction.
-# -fno-trapping-math lets g++ vectorise loops with float selects (softmax's exp checks for underflow and NaN) by
-# evaluating both sides; no result changes, since nothing here reads the floating-point exception flags.
-# -fvect-cost-model=dynamic lets -O2 vectorise loops whose pointers might overlap, behind a run-time overlap check
-# (the element-wise kernels: out, a and b are separate pointers); -O2's default model leaves them scalar.
-CXXFLAGS ?= -O2 -march=native
-CXXFLAGS += -std=c++20 -ffp-contract=off -fno-trapping-math -fvect-cost-model=dynamic -Wall -Wextra -fopenmp -I. \
-            -MMD -MP
-# OpenBLAS is found through pkg-config (expanded when a recipe runs, after `deps` installed it).
+# The flags attograd needs, whatever CXXFLAGS says (`make CXXFLAGS=-O0` only changes the optimisation):
+# never -ffast-math: it assumes no infinities and breaks the -inf attention mask;
+# -ffp-contract=off keeps results (and the PyTorch-compatible random numbers) independent of FMA contraction;
+# -fno-trapping-math lets the compiler vectorise loops with float selects (softmax's exp checks for underflow and
+# NaN) by evaluating both sides; no result changes, since nothing here reads the floating-point exception flags.
+REQUIRED_CXXFLAGS = -std=c++20 -ffp-contract=off -fno-trapping-math -Wall -Wextra -fopenmp -I. -MMD -MP
+# g++ only: -fvect-cost-model=dynamic lets -O2 vectorise loops whose pointers might overlap, behind a run-time
+# overlap check (the element-wise kernels: out, a and b are separate pointers); -O2's default leaves them scalar.
+GCC_CXXFLAGS = $(if $(findstring clang,$(CXX)),,-fvect-cost-model=dynamic)
+# OpenBLAS is found through pkg-config (expanded when a recipe runs, after the packages are installed).
 BLAS_CFLAGS = $(shell pkg-config --cflags openblas)
 BLAS_LIBS   = $(shell pkg-config --libs openblas)
-LDLIBS   = $(BLAS_LIBS) -fopenmp
+LDLIBS      = $(BLAS_LIBS) -fopenmp
+# The Debian packages a build needs (scripts/install-deps.sh installs each group when it is missing).
+DEPS_GROUPS = base
 
-# `make test SANITIZE=1` builds everything under build/sanitize with AddressSanitizer and UBSan.
 ifdef SANITIZE
-BUILD    := build/sanitize
-CXXFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-            $(filter-out -O2 -march=native,$(CXXFLAGS))
-LDLIBS   += -fsanitize=address,undefined
-endif
-
-# `make test TSAN=1` builds everything under build/tsan with clang and ThreadSanitizer, on LLVM's OpenMP runtime
-# with its Archer tool, which tells ThreadSanitizer about OpenMP's barriers and tasks (no false reports).
 ifdef TSAN
-ifdef SANITIZE
 $(error choose one of SANITIZE=1 and TSAN=1: AddressSanitizer and ThreadSanitizer cannot share a build)
 endif
+# `make test SANITIZE=1` builds everything under build/sanitize with AddressSanitizer and UBSan.
+BUILD    := build/sanitize
+CXXFLAGS ?= -O1 -g -fno-omit-frame-pointer
+SANITIZER_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else ifdef TSAN
+# `make test TSAN=1` builds everything under build/tsan with clang and ThreadSanitizer, on LLVM's OpenMP runtime
+# with its Archer tool, which tells ThreadSanitizer about OpenMP's barriers and tasks (no false reports).
 BUILD    := build/tsan
 CXX      := clang++
-CXXFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -Wno-pass-failed \
-            $(filter-out -O2 -march=native -fvect-cost-model=%,$(CXXFLAGS))
-LDLIBS   += -fsanitize=thread
-# Archer, from the LLVM that clang++ belongs to (found when a recipe runs, after `deps` installed it).
+CXXFLAGS ?= -O1 -g -fno-omit-frame-pointer
+SANITIZER_FLAGS = -fsanitize=thread -Wno-pass-failed
+DEPS_GROUPS = base clang
+# Archer, from the LLVM that clang++ belongs to (found when a recipe runs, after its packages are installed).
 export OMP_TOOL_LIBRARIES = $(shell p=$$(dirname $$(readlink -f $$(command -v clang++)))/../lib/libarcher.so; \
                                     test -f $$p && readlink -f $$p)
 export TSAN_OPTIONS = ignore_noninstrumented_modules=1 halt_on_error=1
 export OMP_NUM_THREADS = 2
+else
+CXXFLAGS ?= -O2 -march=native
 endif
 
-LIB_SRCS  := $(wildcard engine/*.cpp layers/*.cpp io/*.cpp)
-TEST_SRCS := $(wildcard tests/*.cpp)
-EXAMPLES  := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))
-LIB       := $(BUILD)/libattograd.a
+ALL_CXXFLAGS = $(REQUIRED_CXXFLAGS) $(GCC_CXXFLAGS) $(SANITIZER_FLAGS) $(CXXFLAGS)
+ALL_LDFLAGS  = $(ALL_CXXFLAGS) $(LDFLAGS)
+
+LIB_SRCS     := $(wildcard engine/*.cpp layers/*.cpp io/*.cpp)
+SUPPORT_SRCS := $(wildcard examples/support/*.cpp)
+TEST_SRCS    := $(wildcard tests/*.cpp)
+EXAMPLE_SRCS := $(wildcard examples/*.cpp)
+EXAMPLES     := $(EXAMPLE_SRCS:examples/%.cpp=$(BUILD)/examples/%)
+OBJS         := $(patsubst %.cpp,$(BUILD)/%.o,$(LIB_SRCS) $(SUPPORT_SRCS) $(TEST_SRCS) $(EXAMPLE_SRCS) bench/bench_step.cpp)
+LIB          := $(BUILD)/libattograd.a
 # The examples' shared helpers (tasks, model, plots, flags), linked into every example and into the tests.
-SUPPORT   := $(BUILD)/libsupport.a
-DEPS_OK   := $(BUILD)/.deps-ok
+SUPPORT      := $(BUILD)/libsupport.a
+# A stamp per group of packages: each is checked once per build directory.
+DEPS_OK      := $(DEPS_GROUPS:%=$(BUILD)/.deps-%)
 
-PREFIX    ?= /usr/local
+PREFIX ?= /usr/local
 
-.PHONY: all run xbow graph gradcheck-report test examples bench fuzz install uninstall deps clean help
+.PHONY: all run xbow graph gradcheck-report docs test examples bench fuzz install uninstall deps clean help
 # Keep the objects that pattern rules build along the way (the fuzz targets' ones), so a rerun does not rebuild.
 .SECONDARY:
 
@@ -71,19 +77,23 @@ run: $(BUILD)/examples/train
 xbow: $(BUILD)/examples/xbow
 	$(BUILD)/examples/xbow
 
-# Print a Head's autograd graph and draw it: head_graph.dot, and head_graph.svg when Graphviz is installed.
-graph: $(BUILD)/examples/graph
+# Print a Head's autograd graph and draw it to head_graph.svg with Graphviz (installed if missing).
+graph: $(BUILD)/examples/graph $(BUILD)/.deps-graphviz
 	$(BUILD)/examples/graph
 
 # Show gradcheck's report on ops with a deliberately wrong backward, and how to read it (docs/06-gradcheck.md).
 gradcheck-report: $(BUILD)/examples/gradcheck_report
 	$(BUILD)/examples/gradcheck_report
 
+# Compile and run every complete program that the pages in docs/ show, so that none of them goes stale.
+docs: $(LIB)
+	scripts/docs-programs.sh $(BUILD)/docs "$(CXX) $(ALL_CXXFLAGS) $(BLAS_CFLAGS)" "$(LIB) $(LDLIBS)"
+
 # Build and run the whole test suite; the last line reads "N passed, M failed".
 test: $(BUILD)/tests/run_tests
 	$(BUILD)/tests/run_tests
 
-# Build every example program into $(BUILD)/examples.
+# Build every example program into build/examples.
 examples: $(EXAMPLES)
 
 # Time a training step against PyTorch (if installed) and OpenBLAS's peak; writes bench/RESULTS.md (~2 minutes).
@@ -107,8 +117,8 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	        -artifact_prefix=fuzz/crashes/$$t- $(BUILD)/fuzz/corpus_$$t || exit 1; \
 	done
 
-# Install the headers, the static library and a pkg-config file under $(PREFIX), so that your own program builds
-# with `g++ my.cpp $$(pkg-config --cflags --libs attograd)` (examples/out_of_tree shows one).
+# Your own program then builds with `g++ my.cpp $$(pkg-config --cflags --libs attograd)` (see examples/out_of_tree).
+# Install the headers, the static library and a pkg-config file under $(PREFIX).
 install: $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/include/attograd/engine $(DESTDIR)$(PREFIX)/include/attograd/layers \
 	           $(DESTDIR)$(PREFIX)/include/attograd/io $(DESTDIR)$(PREFIX)/include/attograd/testing \
@@ -125,54 +135,57 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/attograd
 	rm -f $(DESTDIR)$(PREFIX)/lib/libattograd.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/attograd.pc
 
-# Install the Debian packages the build needs, if any is missing (needs root or sudo).
+# Install the Debian packages this build needs, if any is missing (needs root or sudo).
 deps: $(DEPS_OK)
-$(DEPS_OK):
-	@scripts/install-deps.sh
+$(BUILD)/.deps-%:
+	@scripts/install-deps.sh $*
 	@mkdir -p $(@D) && touch $@
 
 # Remove everything the build made.
 clean:
 	rm -rf build
 
-# List the targets.
+# List the targets, each with the last line of the comment above it.
 help:
-	@grep -B1 -E '^[a-z-]+:' Makefile | grep -E '^#' | sed 's/^# //'
+	@awk '/^# / { line = substr($$0, 3); next } /^[a-z-]+:/ && line { sub(/:.*/, "", $$1); \
+	      printf "  %-18s %s\n", $$1, line } { line = "" }' Makefile
 
 # Objects depend on the Makefile too: a change of flags rebuilds them.
 $(BUILD)/%.o: %.cpp Makefile | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(BLAS_CFLAGS) -c $< -o $@
+	$(CXX) $(ALL_CXXFLAGS) $(BLAS_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(SUPPORT): $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard examples/support/*.cpp))
+$(SUPPORT): $(SUPPORT_SRCS:%.cpp=$(BUILD)/%.o)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(SUPPORT) $(LIB)
-	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+	$(CXX) $(ALL_LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/run_tests: $(TEST_SRCS:%.cpp=$(BUILD)/%.o) $(SUPPORT) $(LIB)
-	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+	$(CXX) $(ALL_LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # The benchmark's timing program: the public engine and layers only, no example support.
 $(BUILD)/bench/bench_step: $(BUILD)/bench/bench_step.o $(LIB)
-	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+	$(CXX) $(ALL_LDFLAGS) $^ -o $@ $(LDLIBS)
 
-# The fuzz target and the library, compiled by clang with libFuzzer's coverage instrumentation. Undefined behaviour
-# aborts (-fno-sanitize-recover), so libFuzzer counts it as a crash and saves the input, rather than UBSan printing a
-# report and the run going on. With stack-depth coverage, libFuzzer keeps any input that reaches deeper into the
-# stack than those before, and so works its way towards recursion that the input drives.
-FUZZ_CXXFLAGS = -std=c++20 -O1 -g -ffp-contract=off -Wno-pass-failed -fopenmp -I. -MMD -MP \
-                -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined \
-                -fsanitize-coverage=stack-depth
-$(BUILD)/fuzz/obj/%.o: %.cpp Makefile | $(DEPS_OK)
+# The fuzz target and the library, compiled by clang with libFuzzer's coverage instrumentation, with the same
+# required flags. Undefined behaviour aborts (-fno-sanitize-recover), so libFuzzer counts it as a crash and saves
+# the input, rather than UBSan printing a report and the run going on. With stack-depth coverage, libFuzzer keeps
+# any input that reaches deeper into the stack than those before, and so works its way towards recursion that the
+# input drives.
+FUZZ_CXXFLAGS = $(REQUIRED_CXXFLAGS) -O1 -g -Wno-pass-failed -fsanitize=address,undefined,fuzzer-no-link \
+                -fno-sanitize-recover=undefined -fsanitize-coverage=stack-depth
+FUZZ_OBJS     = $(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS) $(SUPPORT_SRCS))
+$(BUILD)/fuzz/obj/%.o: %.cpp Makefile | $(DEPS_OK) $(BUILD)/.deps-clang
 	@mkdir -p $(@D)
 	clang++ $(FUZZ_CXXFLAGS) $(BLAS_CFLAGS) -c $< -o $@
-$(BUILD)/fuzz/fuzz_%: $(patsubst %.cpp,$(BUILD)/fuzz/obj/%.o,fuzz/fuzz_%.cpp $(LIB_SRCS) $(wildcard examples/support/*.cpp))
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/fuzz/fuzz_%.o $(FUZZ_OBJS)
 	clang++ $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $^ -o $@ $(BLAS_LIBS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The dependency files of this build's objects only (the sanitizer builds under build/ keep their own).
+-include $(OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/obj/fuzz/fuzz_%.d)

@@ -1,9 +1,25 @@
 #!/usr/bin/env bash
-# Installs the Debian packages attograd builds with, when they are missing.
+# Installs the Debian packages attograd builds with, when they are missing, by group:
+#   base      the compiler, OpenBLAS, Catch2, nlohmann-json and CLI11: `make`, `make test`, `make run`
+#   clang     clang with its sanitizer runtime and LLVM's OpenMP: `make fuzz` and `make test TSAN=1`
+#   graphviz  Graphviz's `dot`, which draws `make graph`'s picture
+#   all       every group
+#   scripts/install-deps.sh [group ...]      (no group: base)
 set -euo pipefail
 
-packages=(g++ make pkg-config libopenblas-openmp-dev catch2 nlohmann-json3-dev libcli11-dev
-          clang libclang-rt-14-dev libomp-dev graphviz)
+base=(g++ make pkg-config libopenblas-openmp-dev catch2 nlohmann-json3-dev libcli11-dev)
+clang=(clang libclang-rt-14-dev libomp-dev)
+graphviz=(graphviz)
+packages=()
+for group in "${@:-base}"; do
+    case $group in
+        base) packages+=("${base[@]}") ;;
+        clang) packages+=("${clang[@]}") ;;
+        graphviz) packages+=("${graphviz[@]}") ;;
+        all) packages+=("${base[@]}" "${clang[@]}" "${graphviz[@]}") ;;
+        *) echo "error: unknown group '$group' (base, clang, graphviz or all)" >&2; exit 2 ;;
+    esac
+done
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
