@@ -150,7 +150,7 @@ for page in "${pages[@]}"; do
         fmarker = marker; fmarker_line = marker_line; marker = ""
         next
     }
-    /<!-- *docs-programs:/ {
+    /^[ \t]*<!-- *docs-programs:/ {
         if (marker != "") { NR = marker_line; fail("this docs-programs comment is not right above a fence") }
         m = $0
         if (m !~ /^[ \t]*<!-- *docs-programs:.*--> *$/) fail("a docs-programs comment must be one line of its own")
