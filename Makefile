@@ -85,9 +85,9 @@ graph: $(BUILD)/examples/graph $(BUILD)/.deps-graphviz
 gradcheck-report: $(BUILD)/examples/gradcheck_report
 	$(BUILD)/examples/gradcheck_report
 
-# Compile and run every complete program that the pages in docs/ show, so that none of them goes stale.
-docs: $(LIB)
-	scripts/docs-programs.sh $(BUILD)/docs "$(CXX) $(ALL_CXXFLAGS) $(BLAS_CFLAGS)" "$(LIB) $(LDLIBS)"
+# Compile and run every program the pages in docs/ show, and check the output they quote (none can go stale).
+docs: $(LIB) $(EXAMPLES)
+	scripts/docs-programs.sh $(BUILD)/docs "$(CXX) $(ALL_CXXFLAGS) $(BLAS_CFLAGS)" "$(LIB) $(LDLIBS)" $(BUILD)/examples
 
 # Build and run the whole test suite; the last line reads "N passed, M failed".
 test: $(BUILD)/tests/run_tests
