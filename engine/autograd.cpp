@@ -43,11 +43,15 @@ void check_saved(const Node& node) {
         const Storage* storage = s.tensor.impl().storage.get();
         if (storage == s.storage.get() && storage->version() == s.version) continue;
         const std::string& name = s.tensor.name();
-        throw std::runtime_error(
-            "backward: a tensor of shape " + shape_str(s.tensor.shape()) + (name.empty() ? "" : " ('" + name + "')") +
-            " was modified by an in-place operation after " + node.name + " saved it (its version was " +
-            std::to_string(s.version) + ", now " + std::to_string(storage->version()) +
-            "); run backward() before writing into it, or write into a clone()");
+        const std::string what = "backward: a tensor of shape " + shape_str(s.tensor.shape()) +
+                                 (name.empty() ? "" : " ('" + name + "')");
+        if (storage != s.storage.get())
+            throw std::runtime_error(what + " was given other values (set_data, Module::to) after " + node.name +
+                                     " saved it; run backward() first");
+        throw std::runtime_error(what + " was modified by an in-place operation after " + node.name +
+                                 " saved it (its version was " + std::to_string(s.version) + ", now " +
+                                 std::to_string(storage->version()) +
+                                 "); run backward() before writing into it, or write into a clone()");
     }
 }
 

@@ -1,6 +1,9 @@
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "engine/autograd.h"
 #include "engine/kernels.h"
@@ -94,6 +97,54 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator* gen) {
                                     ", high=" + std::to_string(high));
     Tensor out = empty(shape, DType::Int64);
     g.fill_randint(out.data<int64_t>(), out.numel(), low, high);
+    return out;
+}
+
+// multinomial without replacement, as PyTorch draws it: q = exponential(1) for every element (all of them, row by row,
+// before any sample is taken), then each row's samples are the positions of its largest p / q, largest first.
+// With one sample this picks position i with probability p_i / sum(p).
+Tensor multinomial(const Tensor& probs, int64_t num_samples, Generator* gen) {
+    if (probs.dim() != 1 && probs.dim() != 2)
+        throw std::invalid_argument("multinomial: probs must be 1-D (K) or 2-D (rows, K); got shape " +
+                                    shape_str(probs.shape()));
+    const int64_t K = probs.size(-1), rows = probs.dim() == 2 ? probs.size(0) : 1;
+    if (num_samples < 1 || num_samples > K)
+        throw std::invalid_argument("multinomial: without replacement, num_samples must be in [1, K = " +
+                                    std::to_string(K) + "]; got " + std::to_string(num_samples));
+    Generator& g = gen ? *gen : default_generator();
+    Shape out_shape = probs.dim() == 2 ? Shape{rows, num_samples} : Shape{num_samples};
+    Tensor out = empty(out_shape, DType::Int64);
+    int64_t* picked = out.data<int64_t>();
+    dispatch_floating(probs.dtype(), "multinomial", [&]<typename Scalar>() {
+        const Tensor p = probs.detach().contiguous();
+        const Scalar* pp = p.data<Scalar>();
+        for (int64_t r = 0; r < rows; ++r) {
+            double total = 0;
+            for (int64_t k = 0; k < K; ++k) {
+                const Scalar v = pp[r * K + k];
+                if (!(v >= 0) || std::isinf(v))
+                    throw std::invalid_argument("multinomial: probability tensor contains either inf, nan or element < 0; "
+                                                "got " + number_str(v) + " at row " + std::to_string(r) +
+                                                ", position " + std::to_string(k));
+                total += v;
+            }
+            if (!(total > 0))
+                throw std::invalid_argument("multinomial: invalid multinomial distribution (sum of probabilities <= 0) "
+                                            "in row " + std::to_string(r));
+        }
+        std::vector<Scalar> ratio(static_cast<size_t>(rows * K));
+        g.fill_exponential(ratio.data(), rows * K);  // q, all drawn first
+        for (int64_t i = 0; i < rows * K; ++i) ratio[i] = pp[i] / ratio[i];
+        std::vector<int64_t> order(static_cast<size_t>(K));
+        for (int64_t r = 0; r < rows; ++r) {
+            const Scalar* rr = ratio.data() + r * K;
+            std::iota(order.begin(), order.end(), 0);
+            // largest ratio first; among equal ratios, the first position first
+            std::partial_sort(order.begin(), order.begin() + num_samples, order.end(),
+                              [rr](int64_t a, int64_t b) { return rr[a] > rr[b] || (rr[a] == rr[b] && a < b); });
+            std::copy(order.begin(), order.begin() + num_samples, picked + r * num_samples);
+        }
+    });
     return out;
 }
 

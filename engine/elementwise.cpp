@@ -151,6 +151,34 @@ Tensor relu(const Tensor& a) {
     return out;
 }
 
+Tensor gelu(const Tensor& a, const std::string& approximate) {
+    if (approximate != "none" && approximate != "tanh")
+        throw std::invalid_argument("gelu: approximate must be \"none\" or \"tanh\"; got \"" + approximate + "\"");
+    const bool tanh_form = approximate == "tanh";
+    // exact:  y = x/2 (1 + erf(x / sqrt 2))          tanh:  y = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    Tensor out = unary(a, "gelu", [tanh_form](auto x) {
+        using S = decltype(x);
+        if (tanh_form) return S(0.5) * x * (S(1) + std::tanh(S(0.7978845608028654) * (x + S(0.044715) * x * x * x)));
+        return S(0.5) * x * (S(1) + std::erf(x * S(0.7071067811865476)));
+    });
+    if (needs_grad(a))
+        set_grad_fn(out, "GeluBackward", {&a}, /*saved=*/{a}, [a, tanh_form](const Tensor& dout) {
+            // exact:  dy/dx = (1 + erf(x / sqrt 2)) / 2 + x exp(-x^2 / 2) / sqrt(2 pi)
+            // tanh:   dy/dx = (1 + t) / 2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2),  t = tanh(...)
+            Tensor slope = unary(a, "gelu", [tanh_form](auto x) {
+                using S = decltype(x);
+                if (tanh_form) {
+                    const S k = S(0.7978845608028654), t = std::tanh(k * (x + S(0.044715) * x * x * x));
+                    return S(0.5) * (S(1) + t) + S(0.5) * x * (S(1) - t * t) * k * (S(1) + S(3 * 0.044715) * x * x);
+                }
+                return S(0.5) * (S(1) + std::erf(x * S(0.7071067811865476))) +
+                       x * std::exp(S(-0.5) * x * x) * S(0.3989422804014327);
+            });
+            accumulate_grad(a, dout * slope);  // da += dout * gelu'(a)
+        });
+    return out;
+}
+
 Tensor masked_fill(const Tensor& a, const Tensor& mask, double value) {
     if (mask.dtype() != DType::Bool)
         throw std::invalid_argument("masked_fill: the mask must be a bool tensor (e.g. tril == 0); got " +

@@ -198,6 +198,20 @@ void softmax_backward(const Scalar* y, const Scalar* dy, Scalar* dx, int64_t out
 template <typename Scalar>
 void cross_entropy_backward(const Scalar* logp, const int64_t* target, Scalar scale, Scalar* dx, int64_t N, int64_t C);
 
+// ---- LayerNorm (kernels_layer_norm.cpp) -------------------------------------------------------------------------
+
+// y (rows, C) = (x - mean) * rstd * w + b per row, and each row's mean and rstd = 1 / sqrt(biased variance + eps)
+// (in double);
+// w and b may be null (no affine part). All contiguous.
+template <typename Scalar>
+void layer_norm_forward(const Scalar* x, const Scalar* w, const Scalar* b, Scalar* y, double* mean, double* rstd,
+                        int64_t rows, int64_t C, double eps);
+// dx = (the gradient wrt x), dw and db = (sums over rows), from dout and the saved mean and rstd; each of dx, dw,
+// db may be null (not wanted), w too (no affine part). dx, dw, db are written, not accumulated.
+template <typename Scalar>
+void layer_norm_backward(const Scalar* dout, const Scalar* x, const double* mean, const double* rstd, const Scalar* w,
+                         Scalar* dx, Scalar* dw, Scalar* db, int64_t rows, int64_t C);
+
 // ---- fused self-attention (kernels_attention.cpp) ------------------------------------------------------------------
 
 // Query rows per block: the scores of one block are (64, T), and a T up to 64 is one block.
@@ -207,20 +221,23 @@ constexpr int64_t kAttentionBlock = 64;
 struct AttentionShape {
     int64_t B, n_head, T, hs;
     bool causal;
-    double scale;  // the scores are scale * q . k
+    double scale;           // the scores are scale * q . k
+    double drop_scale = 1;  // with dropout: a kept weight is multiplied by this, 1 / (1 - p) in the tensor's dtype
 };
 
 // out (B, T, C) = for every head h, softmax(scale * q_h @ k_h^T, masked) @ v_h, the heads side by side, for the packed
 // projection kqv (B, T, 3 C) = [keys of every head | queries | values], C = n_head hs, all contiguous. lse
 // (B, n_head, T) gets each row's log-sum-exp of its visible scores, which is all the backward needs to recompute the
-// probabilities. probs is null, or (B, n_head, T, T) to keep the probabilities in (0 where masked).
+// probabilities. probs is null, or (B, n_head, T, T) to keep the probabilities in (0 where masked; before dropout).
+// keep is null, or dropout's mask (n_head, B, T, T): the weights that multiply v are P * keep * drop_scale.
 template <typename Scalar>
-void attention_forward(const Scalar* kqv, Scalar* out, Scalar* lse, Scalar* probs, const AttentionShape& shape);
-// dkqv (laid out like kqv) += the gradients of that forward, given dout, the saved out and lse, and the kept probs
-// if the forward kept them (else null: the backward recomputes them from kqv and lse).
+void attention_forward(const Scalar* kqv, const bool* keep, Scalar* out, Scalar* lse, Scalar* probs,
+                       const AttentionShape& shape);
+// dkqv (laid out like kqv) += the gradients of that forward, given the same keep, dout, the saved out and lse, and
+// the kept probs if the forward kept them (else null: the backward recomputes them from kqv and lse).
 template <typename Scalar>
-void attention_backward(const Scalar* kqv, const Scalar* out, const Scalar* lse, const Scalar* probs, const Scalar* dout, Scalar* dkqv,
-                        const AttentionShape& shape);
+void attention_backward(const Scalar* kqv, const bool* keep, const Scalar* out, const Scalar* lse,
+                        const Scalar* probs, const Scalar* dout, Scalar* dkqv, const AttentionShape& shape);
 
 // ---- BLAS ------------------------------------------------------------------------------------------------------------
 

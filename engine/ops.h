@@ -4,6 +4,7 @@
 //
 // Binary ops broadcast NumPy/PyTorch-style; both operands must have the same dtype (no silent promotion).
 #pragma once
+#include <string>
 #include <vector>
 
 #include "engine/tensor.h"
@@ -30,6 +31,14 @@ Tensor triu(const Tensor& t, int64_t diagonal = 0);
 Tensor randn(const Shape& shape, DType dtype = DType::Float32, Generator* gen = nullptr);   // standard normal
 Tensor rand(const Shape& shape, DType dtype = DType::Float32, Generator* gen = nullptr);    // uniform in [0, 1)
 Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator* gen = nullptr);    // int64 in [low, high)
+// torch.multinomial without replacement: num_samples int64 positions per row of probs (K) or (rows, K), drawn with
+// probability proportional to the (non-negative, not all zero) weights; (num_samples) or (rows, num_samples). With
+// num_samples = 1, PyTorch's samples bit for bit (the text generation of the lecture's GPT).
+Tensor multinomial(const Tensor& probs, int64_t num_samples = 1, Generator* gen = nullptr);
+// In train mode, zeroes each element with probability p and scales the others by 1 / (1 - p), with PyTorch's mask
+// (one draw per element, row-major): after manual_seed, the same elements as F.dropout drops. Not training, or p = 0:
+// x itself; p = 1: zeros. Differentiable (dx = dout * the same mask). Throws unless 0 <= p <= 1.
+Tensor dropout(const Tensor& x, double p, bool training = true, Generator* gen = nullptr);
 
 // A nested list of numbers: NestedList{{1, 2}, {3, 4}} is a 2x2 list. Ragged lists are refused.
 class NestedList {
@@ -62,6 +71,9 @@ Tensor log(const Tensor& a);
 Tensor sqrt(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor relu(const Tensor& a);
+// x * Phi(x), Phi the standard normal CDF (approximate "none", torch's default), or its tanh approximation
+// (approximate "tanh", GPT-2's and nanoGPT's).
+Tensor gelu(const Tensor& a, const std::string& approximate = "none");
 
 Tensor operator+(const Tensor& a, const Tensor& b);
 Tensor operator-(const Tensor& a, const Tensor& b);
@@ -132,7 +144,12 @@ Tensor log_softmax(const Tensor& x, int64_t dim);
 // Mean over N of -log softmax(logits)[n, targets[n]]; logits (N, C) float, targets (N) int64 in [0, C).
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets);
 
-// ---- attention (attention.cpp) -------------------------------------------------------------------------------
+// ---- normalisation (layer_norm.cpp) --------------------------------------------------------------------------
+// torch.nn.functional.layer_norm over the last dim C: each row (x - mean) / sqrt(var + eps) * weight + bias, with
+// the biased variance; weight and bias are (C), or undefined for none. Differentiable wrt x, weight and bias.
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5);
+
+// ---- attention (self_attention.cpp) --------------------------------------------------------------------------
 // Self-attention of n_head heads in one fused op, on their packed projection (the lecture's Head and
 // MultiHeadAttention, all heads at once). kqv (B, T, 3 C), C = n_head hs, holds along its last dim the keys of every
 // head, then their queries, then their values: [k_0 .. k_{n-1} | q_0 .. q_{n-1} | v_0 .. v_{n-1}], each (B, T, hs).
@@ -142,7 +159,11 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets);
 // block of 64 query rows at a time, only the lower triangle when causal, and kept only when T fits one block:
 // beyond that, backward recomputes them from kqv and a saved log-sum-exp per row. kqv's gradient is one buffer.
 // Throws unless kqv is (B, T, 3 C) with C a positive multiple of n_head.
-Tensor self_attention(const Tensor& kqv, int64_t n_head, bool causal, double scale);
+// dropout > 0 (train mode): each attention weight is zeroed with that probability and the rest scaled by
+// 1 / (1 - dropout), the mask drawn from gen (the default generator) as the lecture's heads draw theirs, one head's
+// (B, T, T) after another: with manual_seed, the same weights as PyTorch drops.
+Tensor self_attention(const Tensor& kqv, int64_t n_head, bool causal, double scale, double dropout = 0,
+                      Generator* gen = nullptr);
 // The attention weights of that op, (B, n_head, T, T) (0 where masked), computed by the same kernel; no graph.
 Tensor self_attention_weights(const Tensor& kqv, int64_t n_head, bool causal, double scale);
 

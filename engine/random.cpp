@@ -5,11 +5,12 @@
 // with std::fmaf / std::fma, and the compiler must not fuse any other multiply and add.
 #include "random.h"
 
+#include "engine/shape.h"
+
 #include <bit>
 #include <cmath>
 #include <numbers>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -72,17 +73,10 @@ double Generator::next_double_uniform() {
 
 // ---- Uniform and integer fills ----------------------------------------------------------------------------
 
-// Shortest readable form of a double for error messages ("-1", "1e-09").
-static std::string format_number(double v) {
-    std::ostringstream out;
-    out << v;
-    return out.str();
-}
-
 static void check_uniform_range(double low, double high) {
     if (!(low <= high))
-        throw std::invalid_argument("uniform_: low must not exceed high; got low=" + format_number(low) +
-                                    ", high=" + format_number(high));
+        throw std::invalid_argument("uniform_: low must not exceed high; got low=" + number_str(low) +
+                                    ", high=" + number_str(high));
 }
 
 void Generator::fill_uniform(float* out, int64_t n, double low, double high) {
@@ -113,6 +107,45 @@ void Generator::fill_randint(int64_t* out, int64_t n, int64_t low, int64_t high)
     }
 }
 
+// ---- Bernoulli and exponential (dropout and multinomial) -------------------------------------------------
+
+void Generator::fill_bernoulli(bool* out, int64_t n, double p) {
+    if (!(p >= 0 && p <= 1))
+        throw std::invalid_argument("bernoulli_: p must be in [0, 1]; got " + number_str(p));
+    for (int64_t i = 0; i < n; ++i) out[i] = next_double_uniform() < p;
+}
+
+void Generator::fill_exponential(double* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] = -1.0 * std::log(1.0 - next_double_uniform());
+}
+
+void Generator::fill_exponential(float* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(-1.0 * std::log(1.0 - next_double_uniform()));
+}
+
+// ---- State ------------------------------------------------------------------------------------------------
+
+std::array<uint64_t, Generator::kStateWords> Generator::state() const {
+    std::array<uint64_t, kStateWords> words{};
+    std::copy(state_.begin(), state_.end(), words.begin());
+    words[kStateSize] = static_cast<uint64_t>(next_index_);
+    words[kStateSize + 1] = has_cached_normal_ ? 1 : 0;
+    words[kStateSize + 2] = std::bit_cast<uint64_t>(cached_normal_);
+    return words;
+}
+
+void Generator::set_state(const std::array<uint64_t, kStateWords>& words) {
+    for (int i = 0; i < kStateSize; ++i)
+        if (words[i] > 0xFFFFFFFFu)
+            throw std::invalid_argument("Generator::set_state: word " + std::to_string(i) + " is not a 32-bit value");
+    if (words[kStateSize] > static_cast<uint64_t>(kStateSize) || words[kStateSize + 1] > 1)
+        throw std::invalid_argument("Generator::set_state: the position or the cached-normal flag is out of range");
+    for (int i = 0; i < kStateSize; ++i) state_[i] = static_cast<uint32_t>(words[i]);
+    next_index_ = static_cast<int>(words[kStateSize]);
+    has_cached_normal_ = words[kStateSize + 1] == 1;
+    cached_normal_ = std::bit_cast<double>(words[kStateSize + 2]);
+}
+
 // ---- Normal, scalar double path (n < 16): classic Box-Muller, one pair per two double uniforms ------------
 
 double Generator::next_normal() {
@@ -131,7 +164,7 @@ double Generator::next_normal() {
 
 static void check_std(double std_dev) {
     if (!(std_dev >= 0.0))
-        throw std::invalid_argument("normal_: std must be non-negative; got std=" + format_number(std_dev));
+        throw std::invalid_argument("normal_: std must be non-negative; got std=" + number_str(std_dev));
 }
 
 // Scales a standard normal from the scalar path. PyTorch's compiled code fuses this multiply-add:

@@ -57,6 +57,20 @@ public:
     // below 2^32 and random64() otherwise. Requires high > low.
     void fill_randint(int64_t* out, int64_t n, int64_t low, int64_t high);
 
+    // bernoulli_(p), dropout's draw: out[i] = u < p, u a 53-bit double uniform (2 draws each).
+    // Throws unless 0 <= p <= 1.
+    void fill_bernoulli(bool* out, int64_t n, double p);
+    // exponential_(1), multinomial's draw: -log(1 - u) in double with u a 53-bit double uniform (2 draws each),
+    // rounded to float for the float version.
+    void fill_exponential(float* out, int64_t n);
+    void fill_exponential(double* out, int64_t n);
+
+    // The whole state (the twister's 624 words, its position, the cached normal), to save and restore a run:
+    // set_state(state()) continues the same stream. Throws if `words` is not a state this class wrote.
+    static constexpr int kStateWords = 624 + 3;
+    std::array<uint64_t, kStateWords> state() const;
+    void set_state(const std::array<uint64_t, kStateWords>& words);
+
 private:
     static constexpr int kStateSize = 624;  // MT19937 keeps 624 words of 32 bits
 

@@ -1,5 +1,6 @@
 #include "engine/shape.h"
 
+#include <charconv>
 #include <stdexcept>
 
 namespace ag {
@@ -63,6 +64,11 @@ std::string shape_str(const Shape& shape) {
     std::string s = "[";
     for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
+}
+
+std::string number_str(double v) {
+    char buf[32];
+    return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
 int64_t checked_mul(int64_t a, int64_t b, const char* op) {

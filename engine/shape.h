@@ -80,6 +80,8 @@ private:
 
 // "[4, 8, 2]": how shapes appear in every error message.
 std::string shape_str(const Shape& shape);
+// "1.5", "1e-05", "nan": how a double appears in an error message (the shortest form that reads back).
+std::string number_str(double v);
 
 // ---- sizes, with checked arithmetic ------------------------------------------------------------------------------
 // A shape is valid when its sizes are non-negative and the product of its sizes, counting a 0 as 1, fits in int64:
