@@ -1,4 +1,4 @@
-// Writing into an existing tensor: copy_, fill_ and add_ (and the `x[b] = y` spellings). None of them is recorded
+// Writing into an existing tensor: copy_, fill_, normal_ and add_ (and the `x[b] = y` spellings). None of them is recorded
 // in the graph. Each one
 //   - refuses a tensor that requires grad while grad mode is on (its gradient would silently be wrong), and a view of
 //     one made under NoGradGuard (PyTorch refuses it too);
@@ -12,6 +12,7 @@
 #include "engine/autograd.h"
 #include "engine/kernels.h"
 #include "engine/ops.h"
+#include "engine/random.h"
 
 namespace ag {
 
@@ -76,6 +77,17 @@ Tensor& Tensor::fill_(double value) {
     dispatch_all(dtype(), [&]<typename Scalar>() {
         const Scalar v = to_element<Scalar>(value, "fill_");
         kernels::map<Scalar, Scalar>(*this, *this, [v](Scalar) { return v; });
+    });
+    bump_version();
+    return *this;
+}
+
+Tensor& Tensor::normal_(double mean, double std_dev, Generator* gen) {
+    check_destination(*this, "normal_");
+    dispatch_floating(dtype(), "normal_", [&]<typename Scalar>() {
+        Tensor drawn = empty(shape(), dtype());  // contiguous: the draws land in row-major order
+        (gen ? *gen : default_generator()).fill_normal(drawn.data<Scalar>(), drawn.numel(), mean, std_dev);
+        kernels::map<Scalar, Scalar>(*this, drawn, [](Scalar v) { return v; });
     });
     bump_version();
     return *this;

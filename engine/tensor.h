@@ -21,6 +21,7 @@
 
 namespace ag {
 
+class Generator;
 struct Node;
 
 // Everything a tensor is; Tensor is a shared_ptr to this.
@@ -127,6 +128,9 @@ public:
     // destination in another layout (x.copy_(x.t())) is read as it was before the write.
     Tensor& copy_(const Tensor& src);  // copies src (broadcast to this shape, same dtype) into this tensor
     Tensor& fill_(double value);       // value must fit the dtype (no NaN into int64, no 1e300 into float32)
+    // Fills a floating tensor with N(mean, std_dev^2) draws, in row-major order as torch's normal_ on a contiguous
+    // tensor draws them (from gen, or the default generator): after manual_seed, PyTorch's values for float32.
+    Tensor& normal_(double mean = 0, double std_dev = 1, Generator* gen = nullptr);
 
     // How many in-place writes this tensor's buffer has had (PyTorch's x._version; views share the count). An op
     // that saved the tensor for backward records it, and backward throws if it changed.

@@ -29,12 +29,18 @@ Tensor packed_projection(const Tensor& x, const std::vector<const Head*>& heads,
 
 double scale_for(int64_t head_size) { return std::pow(static_cast<double>(head_size), -0.5); }
 
+void check_dropout(double p, const char* layer) {
+    if (!(p >= 0 && p < 1))
+        throw std::invalid_argument(std::string(layer) + ": dropout must be in [0, 1); got " + number_str(p));
+}
+
 }  // namespace
 
-Head::Head(int64_t C, int64_t head_size, bool causal)
-    : head_size(head_size), causal(causal), key(C, head_size, false), query(C, head_size, false),
+Head::Head(int64_t C, int64_t head_size, bool causal, double dropout)
+    : head_size(head_size), causal(causal), dropout(dropout), key(C, head_size, false), query(C, head_size, false),
       value(C, head_size, false) {
     if (head_size < 1) throw std::invalid_argument("Head: head_size must be positive; got " + std::to_string(head_size));
+    check_dropout(dropout, "Head");
     register_module("key", key);
     register_module("query", query);
     register_module("value", value);
@@ -42,7 +48,8 @@ Head::Head(int64_t C, int64_t head_size, bool causal)
 
 Tensor Head::forward(const Tensor& x) const {
     const Tensor kqv = packed_projection(x, {this}, "Head");
-    return self_attention(kqv, 1, causal, scale_for(head_size)).set_name("out");  // (B, T, head_size)
+    const double p = is_training() ? dropout : 0;
+    return self_attention(kqv, 1, causal, scale_for(head_size), p).set_name("out");  // (B, T, head_size)
 }
 
 Tensor Head::attention(const Tensor& x) const {
@@ -53,39 +60,39 @@ Tensor Head::attention(const Tensor& x) const {
 
 namespace {
 
-std::vector<std::unique_ptr<Head>> make_heads(int64_t C, int64_t num_heads, int64_t head_size, bool causal) {
+// The arguments are checked before the heads are built (the heads come first, before proj, as the lecture's
+// module builds them, so the draws match).
+int64_t checked_heads(int64_t num_heads, double dropout) {
     if (num_heads < 1)
         throw std::invalid_argument("MultiHeadAttention: need at least one head; got " + std::to_string(num_heads));
-    std::vector<std::unique_ptr<Head>> heads;
-    for (int64_t h = 0; h < num_heads; ++h) heads.push_back(std::make_unique<Head>(C, head_size, causal));
-    return heads;
+    check_dropout(dropout, "MultiHeadAttention");
+    return num_heads;
 }
 
 }  // namespace
 
-// Members are built in declaration order, heads before proj, as in the lecture's module: the draws match.
-MultiHeadAttention::MultiHeadAttention(int64_t C, int64_t num_heads, int64_t head_size, bool causal)
-    : head_size(head_size), causal(causal), heads(make_heads(C, num_heads, head_size, causal)),
-      proj(num_heads * head_size, C) {
-    for (int64_t h = 0; h < num_heads; ++h) register_module("heads." + std::to_string(h), *heads[h]);
+MultiHeadAttention::MultiHeadAttention(int64_t C, int64_t num_heads, int64_t head_size, bool causal, double dropout)
+    : head_size(head_size), causal(causal), dropout(dropout),
+      heads(checked_heads(num_heads, dropout), C, head_size, causal, dropout), proj(num_heads * head_size, C) {
+    register_module("heads", heads);
     register_module("proj", proj);
 }
 
 Tensor MultiHeadAttention::projection(const Tensor& x) const {
     std::vector<const Head*> all;
-    for (const auto& h : heads) all.push_back(h.get());
+    for (const Head& h : heads) all.push_back(&h);
     return packed_projection(x, all, "MultiHeadAttention");
 }
 
 Tensor MultiHeadAttention::forward(const Tensor& x) const {
-    const int64_t n = static_cast<int64_t>(heads.size());
-    const Tensor out = self_attention(projection(x), n, causal, scale_for(head_size)).set_name("heads");  // (B, T, n hs)
-    return proj(out);  // (B, T, C)
+    const double p = is_training() ? dropout : 0;
+    const Tensor out = self_attention(projection(x), heads.size(), causal, scale_for(head_size), p).set_name("heads");
+    return ag::dropout(proj(out), p, is_training());  // (B, T, n hs) -> (B, T, C)
 }
 
 Tensor MultiHeadAttention::attention(const Tensor& x) const {
     NoGradGuard no_grad;
-    return self_attention_weights(projection(x), static_cast<int64_t>(heads.size()), causal, scale_for(head_size));
+    return self_attention_weights(projection(x), heads.size(), causal, scale_for(head_size));
 }
 
 }  // namespace ag

@@ -15,42 +15,46 @@
 #include <memory>
 #include <vector>
 
+#include "layers/container.h"
 #include "layers/linear.h"
 
 namespace ag {
 
-class Head : public Module {
+class Head : public Layer {
 public:
     // key, query and value are Linear(C, head_size, bias = false), created in that order (PyTorch's draws).
-    Head(int64_t C, int64_t head_size, bool causal = true);
+    // dropout: the lecture's dropout on the softmaxed weights, in training mode only (0: none).
+    Head(int64_t C, int64_t head_size, bool causal = true, double dropout = 0);
 
     // x (B, T, C) -> (B, T, head_size).
-    Tensor forward(const Tensor& x) const;
-    Tensor operator()(const Tensor& x) const { return forward(x); }
+    Tensor forward(const Tensor& x) const override;
     // The softmaxed weights (B, T, T) for input x, by the same kernel as forward (no graph): row t says how token t
     // spreads its attention over the tokens it sees.
     Tensor attention(const Tensor& x) const;
 
     int64_t head_size;
     bool causal;
+    double dropout;
     Linear key, query, value;
 };
 
 // num_heads Heads side by side on the same input, their outputs joined along channels, then a Linear projection
-// back to C: (B, T, C) -> (B, T, C). Names as in the lecture: "heads.0.key.weight", ..., "proj.weight", "proj.bias".
-// All heads run in one fused op; each head's parameters stay its own (heads[h]->key.weight, ...).
-class MultiHeadAttention : public Module {
+// back to C, then dropout: (B, T, C) -> (B, T, C). Names as in the lecture: "heads.0.key.weight", ...,
+// "proj.weight", "proj.bias". All heads run in one fused op; each head's parameters stay its own
+// (heads[h].key.weight, ...). dropout applies to every head's weights and to the projection's output, in training
+// mode, drawn in the lecture's order (head 0's weights, head 1's, ..., then the projection's).
+class MultiHeadAttention : public Layer {
 public:
-    MultiHeadAttention(int64_t C, int64_t num_heads, int64_t head_size, bool causal = true);
+    MultiHeadAttention(int64_t C, int64_t num_heads, int64_t head_size, bool causal = true, double dropout = 0);
 
-    Tensor forward(const Tensor& x) const;
-    Tensor operator()(const Tensor& x) const { return forward(x); }
+    Tensor forward(const Tensor& x) const override;
     // The weights (B, num_heads, T, T) of every head for input x, by the same kernel as forward.
     Tensor attention(const Tensor& x) const;
 
     int64_t head_size;
     bool causal;
-    std::vector<std::unique_ptr<Head>> heads;
+    double dropout;
+    ModuleList<Head> heads;
     Linear proj;
 
 private:

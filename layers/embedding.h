@@ -4,14 +4,13 @@
 
 namespace ag {
 
-class Embedding : public Module {
+class Embedding : public Layer {
 public:
     // weight (num, dim) drawn from N(0, 1) as torch.nn.Embedding does (the same draws after manual_seed).
     Embedding(int64_t num_embeddings, int64_t embedding_dim);
 
     // ids (any shape, int64 in [0, num)) -> ids.shape + [dim].
-    Tensor forward(const Tensor& ids) const;
-    Tensor operator()(const Tensor& ids) const { return forward(ids); }
+    Tensor forward(const Tensor& ids) const override;
 
     int64_t num_embeddings, embedding_dim;
     Tensor weight;  // (num, dim)

@@ -4,15 +4,14 @@
 
 namespace ag {
 
-class Linear : public Module {
+class Linear : public Layer {
 public:
     // weight (out, in) and bias (out) drawn as torch.nn.Linear does (kaiming-uniform, bound 1/sqrt(in)) from the
     // default generator: after manual_seed(s), Linear(in, out) holds PyTorch's numbers for the same seed.
     Linear(int64_t in_features, int64_t out_features, bool bias = true);
 
     // x (..., in) -> (..., out). Throws if x's last dim is not in_features.
-    Tensor forward(const Tensor& x) const;
-    Tensor operator()(const Tensor& x) const { return forward(x); }
+    Tensor forward(const Tensor& x) const override;
 
     // The kaiming-uniform bound PyTorch's nn.Linear uses for its weight, computed in double as
     // sqrt(3) * sqrt(2 / (1 + a^2)) / sqrt(in) with a = sqrt(5). Same as 1/sqrt(in) up to the last bit

@@ -47,6 +47,11 @@ void Module::to(DType dtype) {
     for (auto& named : children_) named.second->to(dtype);
 }
 
+void Module::apply(const std::function<void(Module&)>& fn) {
+    for (auto& named : children_) named.second->apply(fn);
+    fn(*this);
+}
+
 void Module::register_parameter(std::string name, Tensor& parameter) {
     if (name.empty() || name.find('.') != std::string::npos)
         throw std::invalid_argument("register_parameter: a name must be non-empty and have no '.'; got '" + name + "'");

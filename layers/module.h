@@ -8,6 +8,7 @@
 // the order they were registered, then each child's in registration order. Those names are the checkpoint's.
 // A Module is neither copyable nor movable: it hands out pointers to its members.
 #pragma once
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,7 +32,7 @@ public:
     // Zeroes the gradient of every parameter.
     void zero_grad();
     // Training mode (the default) or evaluation mode; applies to every child. Layers that act differently in
-    // training (none yet: there is no dropout) read is_training().
+    // training (Dropout, and the attention layers' dropout) read is_training().
     void train(bool on = true);
     void eval() { train(false); }
     bool is_training() const { return training_; }
@@ -40,6 +41,9 @@ public:
     // parameter already of that dtype is left as it is. An optimiser built before a conversion refuses to step
     // (its state has the old dtype): build optimisers after converting, as in PyTorch.
     void to(DType dtype);
+    // Calls fn on every module of the tree, each child (recursively) before its parent, in registration order:
+    // torch.nn.Module.apply, the order in which the lecture's GPT re-initialises its weights.
+    void apply(const std::function<void(Module&)>& fn);
 
 protected:
     // Registers a member tensor as a parameter: it becomes a leaf that requires grad, named after its path in the
@@ -52,6 +56,13 @@ private:
     std::vector<std::pair<std::string, Tensor*>> parameters_;
     std::vector<std::pair<std::string, Module*>> children_;
     bool training_ = true;
+};
+
+// A module whose forward maps one tensor to one tensor, so it can sit in a Sequential.
+class Layer : public Module {
+public:
+    virtual Tensor forward(const Tensor& x) const = 0;
+    Tensor operator()(const Tensor& x) const { return forward(x); }
 };
 
 }  // namespace ag

@@ -162,9 +162,9 @@ TEST_CASE("MultiHeadAttention: equals its heads in the notebook's spelling, join
     mha.to(DType::Float64);
     Tensor x = randn({2, 7, 12}, DType::Float64);
     std::vector<Tensor> outs, weights;
-    for (auto& head : mha.heads) {
-        weights.push_back(notebook_weights(head->query(x), head->key(x), true, 0.5));
-        outs.push_back(matmul(weights.back(), head->value(x)));
+    for (Head& head : mha.heads) {
+        weights.push_back(notebook_weights(head.query(x), head.key(x), true, 0.5));
+        outs.push_back(matmul(weights.back(), head.value(x)));
     }
     CHECK(allclose(mha(x), mha.proj(cat(outs, -1)), 1e-12, 1e-14));
     Tensor all = mha.attention(x);  // (B, 3, T, T)

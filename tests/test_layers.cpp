@@ -89,9 +89,9 @@ TEST_CASE("MultiHeadAttention: output and gradients match PyTorch for the same s
     (out * randn(out.shape())).sum().backward();
     check_close(out, layer_fixtures::mha_out);
     check_close(x.grad(), layer_fixtures::mha_dx);
-    check_close(mha.heads[0]->key.weight.grad(), layer_fixtures::mha_d_heads_0_key_weight);
-    check_close(mha.heads[1]->query.weight.grad(), layer_fixtures::mha_d_heads_1_query_weight);
-    check_close(mha.heads[1]->value.weight.grad(), layer_fixtures::mha_d_heads_1_value_weight);
+    check_close(mha.heads[0].key.weight.grad(), layer_fixtures::mha_d_heads_0_key_weight);
+    check_close(mha.heads[1].query.weight.grad(), layer_fixtures::mha_d_heads_1_query_weight);
+    check_close(mha.heads[1].value.weight.grad(), layer_fixtures::mha_d_heads_1_value_weight);
     check_close(mha.proj.weight.grad(), layer_fixtures::mha_d_proj_weight);
     check_close(mha.proj.bias.grad(), layer_fixtures::mha_d_proj_bias);
 }
@@ -162,9 +162,9 @@ TEST_CASE("Module: named parameters come in a stable, PyTorch-like order") {
                                             "heads.1.key.weight", "heads.1.query.weight", "heads.1.value.weight",
                                             "proj.weight", "proj.bias"});
     CHECK(mha.num_parameters() == 6 * 4 * 8 + 8 * 8 + 8);
-    CHECK(mha.heads[1]->value.weight.name() == "heads.1.value.weight");  // tensors carry their path, for graph dumps
+    CHECK(mha.heads[1].value.weight.name() == "heads.1.value.weight");  // tensors carry their path, for graph dumps
     mha.eval();
-    CHECK_FALSE(mha.heads[1]->is_training());
+    CHECK_FALSE(mha.heads[1].is_training());
     mha.train();
     CHECK(mha.proj.is_training());
     mha.to(DType::Float64);
