@@ -62,7 +62,7 @@ DEPS_OK      := $(DEPS_GROUPS:%=$(BUILD)/.deps-%)
 
 PREFIX ?= /usr/local
 
-.PHONY: all run xbow graph gradcheck-report docs test examples bench fuzz install uninstall deps clean help
+.PHONY: all run xbow graph gradcheck-report gpt docs test examples bench fuzz install uninstall deps clean help
 # Keep the objects that pattern rules build along the way (the fuzz targets' ones), so a rerun does not rebuild.
 .SECONDARY:
 
@@ -80,6 +80,20 @@ xbow: $(BUILD)/examples/xbow
 # Print a Head's autograd graph and draw it to head_graph.svg with Graphviz (installed if missing).
 graph: $(BUILD)/examples/graph $(BUILD)/.deps-graphviz
 	$(BUILD)/examples/graph
+
+# The GPT's default corpus: every fortunes file (installed if missing), in name order, as one UTF-8 text.
+FORTUNES := /usr/share/games/fortunes
+$(BUILD)/data/fortunes.txt: | $(BUILD)/.deps-fortunes
+	@mkdir -p $(@D)
+	find $(FORTUNES) -maxdepth 1 -type f ! -name '*.dat' ! -name '*.u8' | LC_ALL=C sort | xargs cat > $@.tmp
+	mv $@.tmp $@
+
+# The recipe of `make gpt`: nanoGPT's CPU one (4 layers of 4 heads, n_embd 128, context 64), a few minutes.
+GPT_FLAGS ?= --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --batch-size 12 --dropout 0 \
+             --learning-rate 1e-3 --max-iters 2000 --eval-interval 500 --eval-iters 20 --out $(BUILD)/gpt
+# Train the lecture's GPT on the fortunes (GPT_FLAGS overrides the recipe), then print the text it writes.
+gpt: $(BUILD)/examples/gpt $(BUILD)/data/fortunes.txt
+	$(BUILD)/examples/gpt --data $(BUILD)/data/fortunes.txt $(GPT_FLAGS)
 
 # Show gradcheck's report on ops with a deliberately wrong backward, and how to read it (docs/06-gradcheck.md).
 gradcheck-report: $(BUILD)/examples/gradcheck_report

@@ -3,6 +3,7 @@
 #   base      the compiler, OpenBLAS, Catch2, nlohmann-json and CLI11: `make`, `make test`, `make run`
 #   clang     clang with its sanitizer runtime and LLVM's OpenMP: `make fuzz` and `make test TSAN=1`
 #   graphviz  Graphviz's `dot`, which draws `make graph`'s picture
+#   fortunes  the fortune cookies' text (about 2.5 MB of English), `make gpt`'s default corpus
 #   all       every group
 #   scripts/install-deps.sh [group ...]      (no group: base)
 set -euo pipefail
@@ -10,14 +11,16 @@ set -euo pipefail
 base=(g++ make pkg-config libopenblas-openmp-dev catch2 nlohmann-json3-dev libcli11-dev)
 clang=(clang libclang-rt-14-dev libomp-dev)
 graphviz=(graphviz)
+fortunes=(fortunes)
 packages=()
 for group in "${@:-base}"; do
     case $group in
         base) packages+=("${base[@]}") ;;
         clang) packages+=("${clang[@]}") ;;
         graphviz) packages+=("${graphviz[@]}") ;;
-        all) packages+=("${base[@]}" "${clang[@]}" "${graphviz[@]}") ;;
-        *) echo "error: unknown group '$group' (base, clang, graphviz or all)" >&2; exit 2 ;;
+        fortunes) packages+=("${fortunes[@]}") ;;
+        all) packages+=("${base[@]}" "${clang[@]}" "${graphviz[@]}" "${fortunes[@]}") ;;
+        *) echo "error: unknown group '$group' (base, clang, graphviz, fortunes or all)" >&2; exit 2 ;;
     esac
 done
 missing=()

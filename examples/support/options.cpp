@@ -86,6 +86,38 @@ std::string unusable_directory(const std::string& dir) {
     return problem.empty() || existing == dir ? problem : "cannot make the directory " + dir + ": " + problem;
 }
 
+// --data, --resume: a regular file this process may read.
+std::string unreadable_file(const std::string& path) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (status.type() == fs::file_type::not_found) return path + " does not exist";
+    if (ec) return "cannot reach " + path + ": " + ec.message();
+    if (!fs::is_regular_file(status)) return path + " is not a regular file";
+    if (::faccessat(AT_FDCWD, path.c_str(), R_OK, AT_EACCESS) != 0)
+        return "cannot read " + path + ": " + std::strerror(errno);
+    return "";
+}
+
+// "error: <problem>" and the hint to run --help: the message of a bad flag or value.
+std::string usage_error(const std::string& problem) { return "error: " + problem + "\nRun with --help for usage.\n"; }
+
+// What parsing the command line says: go on (exit_code -1), or stop with the usage text (--help, exit code 0) or
+// an error (a bad flag or value, exit code 2).
+struct Stop {
+    int exit_code;
+    std::string message;
+};
+Stop parse(CLI::App& app, int argc, const char* const argv[]) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        return {0, app.help()};
+    } catch (const CLI::ParseError& e) {
+        return {2, usage_error(e.what())};
+    }
+    return {-1, ""};
+}
+
 // "--save: ..." or "--out: ..." for the first location that cannot be written, or "".
 std::string output_problem(const Options& o) {
     if (std::string problem = o.save.empty() ? "" : unwritable_file(o.save); !problem.empty())
@@ -120,15 +152,66 @@ ParsedOptions parse_options(int argc, const char* const argv[]) {
         ->type_name("PATH");
     app.add_option("--out", o.out, "directory for the SVG plots (made if missing)")
         ->type_name("DIR")->capture_default_str();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp&) {
-        return {o, false, 0, app.help()};
-    } catch (const CLI::ParseError& e) {
-        return {o, false, 2, "error: " + std::string(e.what()) + "\nRun with --help for usage.\n"};
-    }
+    if (const Stop stop = parse(app, argc, argv); stop.exit_code >= 0) return {o, false, stop.exit_code, stop.message};
     if (const std::string problem = output_problem(o); !problem.empty())
-        return {o, false, 2, "error: " + problem + "\nRun with --help for usage.\n"};
+        return {o, false, 2, usage_error(problem)};
+    return parsed;
+}
+
+ParsedGPTOptions parse_gpt_options(int argc, const char* const argv[]) {
+    ParsedGPTOptions parsed;
+    GPTOptions& o = parsed.options;
+    CLI::App app{"Trains the lecture's GPT, a character-level language model, on a UTF-8 text file, then writes text "
+                 "in its style."};
+    app.name(argc > 0 ? argv[0] : "gpt");
+    const auto count = [](auto& v, int64_t lo, int64_t hi) { return CLI::Range(decltype(v)(lo), decltype(v)(hi)); };
+    app.add_option("--batch-size", o.batch_size, "sequences per step")
+        ->check(count(o.batch_size, 1, 65536))->capture_default_str();
+    std::vector<CLI::Option*> model_flags;
+    model_flags.push_back(app.add_option("--block-size", o.block_size, "the longest context, in characters")
+                              ->check(count(o.block_size, 1, 65536))->capture_default_str());
+    app.add_option("--max-iters", o.max_iters, "training steps")
+        ->check(count(o.max_iters, 1, 100'000'000))->capture_default_str();
+    app.add_option("--eval-interval", o.eval_interval, "estimate the losses every N steps, and at the last")
+        ->check(count(o.eval_interval, 1, 100'000'000))->capture_default_str();
+    app.add_option("--learning-rate", o.learning_rate, "AdamW's learning rate")
+        ->check(kLearningRate)->capture_default_str();
+    app.add_option("--eval-iters", o.eval_iters, "batches per split in each estimate")
+        ->check(count(o.eval_iters, 1, 1'000'000))->capture_default_str();
+    model_flags.push_back(app.add_option("--n-embd", o.n_embd, "channels (a multiple of --n-head)")
+                              ->check(count(o.n_embd, 1, 65536))->capture_default_str());
+    model_flags.push_back(app.add_option("--n-head", o.n_head, "attention heads per block")
+                              ->check(count(o.n_head, 1, 1024))->capture_default_str());
+    model_flags.push_back(app.add_option("--n-layer", o.n_layer, "blocks")
+                              ->check(count(o.n_layer, 1, 1024))->capture_default_str());
+    model_flags.push_back(app.add_option("--dropout", o.dropout, "dropout probability in training")
+                              ->check(CLI::Range(0.0, 0.99))->capture_default_str());
+    app.add_option("--seed", o.seed, "seed of the weights, the batches and the sampling")
+        ->check(CLI::Range(uint64_t{0}, uint64_t{4294967295}))->capture_default_str();
+    app.add_option("--max-new-tokens", o.max_new_tokens, "characters to generate at the end")
+        ->check(count(o.max_new_tokens, 0, 100'000'000))->capture_default_str();
+    app.add_option("--data", o.data, "the UTF-8 text to learn (90% training, 10% validation)")
+        ->type_name("FILE")->capture_default_str();
+    app.add_option("--threads", o.threads, "threads for the engine and OpenBLAS (0: the default)")
+        ->check(CLI::Range(0, 256))->capture_default_str();
+    app.add_option("--save", o.save, "after the training, write the model, its configuration, the vocabulary and "
+                                     "the optimiser's state to PATH")->type_name("PATH");
+    app.add_option("--resume", o.resume, "continue the run saved in PATH (by --save) up to --max-iters")
+        ->type_name("PATH");
+    app.add_option("--log", o.log, "write step,loss of every training step to FILE (CSV)")->type_name("FILE");
+    app.add_option("--out", o.out, "directory for the loss plot, gpt_loss.svg (made if missing)")
+        ->type_name("DIR")->capture_default_str();
+    if (const Stop stop = parse(app, argc, argv); stop.exit_code >= 0) return {o, false, stop.exit_code, stop.message};
+    for (const CLI::Option* flag : model_flags) o.architecture_given |= flag->count() > 0;
+    std::string problem;
+    if (o.n_embd % o.n_head != 0)
+        problem = "--n-embd " + std::to_string(o.n_embd) + " must be a multiple of --n-head " + std::to_string(o.n_head);
+    else if (std::string p = unreadable_file(o.data); !p.empty()) problem = "--data: " + p;
+    else if (std::string p = o.resume.empty() ? "" : unreadable_file(o.resume); !p.empty()) problem = "--resume: " + p;
+    else if (std::string p = o.save.empty() ? "" : unwritable_file(o.save); !p.empty()) problem = "--save: " + p;
+    else if (std::string p = o.log.empty() ? "" : unwritable_file(o.log); !p.empty()) problem = "--log: " + p;
+    else if (std::string p = unusable_directory(o.out); !p.empty()) problem = "--out: " + p;
+    if (!problem.empty()) return {o, false, 2, usage_error(problem)};
     return parsed;
 }
 

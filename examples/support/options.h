@@ -1,4 +1,5 @@
-// The trainer's command-line flags, parsed with CLI11 into a plain struct.
+// The trainers' command-line flags, parsed with CLI11 into plain structs: train's (Options) and gpt's
+// (GPTOptions).
 //
 //   ParsedOptions parsed = parse_options(argc, argv);
 //   if (!parsed.run) { print parsed.message; return parsed.exit_code; }   // --help (0) or a bad flag (2)
@@ -32,5 +33,39 @@ struct ParsedOptions {
 };
 
 ParsedOptions parse_options(int argc, const char* const argv[]);
+
+// examples/gpt.cpp's flags: the lecture's hyperparameters under its names, with its defaults.
+struct GPTOptions {
+    int64_t batch_size = 64;       // sequences per step
+    int64_t block_size = 256;      // the longest context
+    int64_t max_iters = 5000;      // training steps
+    int64_t eval_interval = 500;   // estimate the losses every this many steps (and at the last one)
+    double learning_rate = 3e-4;   // AdamW's
+    int64_t eval_iters = 200;      // batches per split in each estimate
+    int64_t n_embd = 384;
+    int64_t n_head = 6;
+    int64_t n_layer = 6;
+    double dropout = 0.2;
+    uint64_t seed = 1337;
+    int64_t max_new_tokens = 500;  // characters generated at the end
+    std::string data = "input.txt";  // the UTF-8 text to learn
+    int threads = 0;                 // 0: the engine's default
+    std::string save;                // write a checkpoint here after the training (empty: none)
+    std::string resume;              // continue from this checkpoint (empty: start afresh)
+    std::string log;                 // write "step,loss" of every step here (empty: none)
+    std::string out = ".";           // directory for the loss plot
+    bool architecture_given = false;  // a model flag (--block-size, --n-embd, --n-head, --n-layer, --dropout) was set
+};
+
+struct ParsedGPTOptions {
+    GPTOptions options;
+    bool run = true;
+    int exit_code = 0;
+    std::string message;
+};
+
+// As parse_options: never prints, exits or throws; --save, --log and --out are checked to be writable, --data and
+// --resume to be readable files.
+ParsedGPTOptions parse_gpt_options(int argc, const char* const argv[]);
 
 }  // namespace trainer

@@ -110,16 +110,25 @@ std::string svg_heatmap(const Matrix& weights, const std::vector<std::string>& r
     return svg + "</svg>\n";
 }
 
-std::string svg_line_plot(const std::vector<double>& ys, const std::string& title, const std::string& x_label,
+std::string svg_series_plot(const std::vector<Series>& series, const std::string& title, const std::string& x_label,
                           const std::string& y_label) {
-    if (ys.empty()) throw std::invalid_argument("svg_line_plot: need at least one point; got none");
+    std::vector<double> all_x, all_y;
+    for (const Series& s : series) {
+        if (s.xs.size() != s.ys.size())
+            throw std::invalid_argument("svg_series_plot: series '" + s.name + "' has " + std::to_string(s.xs.size()) +
+                                        " x values and " + std::to_string(s.ys.size()) + " y values");
+        all_x.insert(all_x.end(), s.xs.begin(), s.xs.end());
+        all_y.insert(all_y.end(), s.ys.begin(), s.ys.end());
+    }
+    if (all_y.empty()) throw std::invalid_argument("svg_series_plot: need at least one point; got none");
     const double W = 640, H = 400, left = 70, right = 20, top = 40, bottom = 50;
-    // y on a log scale between whole powers of ten; x from 1 to n
-    const auto [lo_it, hi_it] = std::minmax_element(ys.begin(), ys.end());
+    // y on a log scale between whole powers of ten; x over the points' range
+    const auto [lo_it, hi_it] = std::minmax_element(all_y.begin(), all_y.end());
     const double y_lo = std::floor(std::log10(std::max(*lo_it, 1e-12)));
     const double y_hi = std::max(std::ceil(std::log10(std::max(*hi_it, 1e-12))), y_lo + 1);
-    const double n = static_cast<double>(ys.size()), x_hi = std::max(n, 2.0);
-    const auto px = [&](double x) { return left + (x - 1) / (x_hi - 1) * (W - left - right); };
+    const auto [x_lo_it, x_hi_it] = std::minmax_element(all_x.begin(), all_x.end());
+    const double x_lo = *x_lo_it, x_hi = std::max(*x_hi_it, x_lo + 1);
+    const auto px = [&](double x) { return left + (x - x_lo) / (x_hi - x_lo) * (W - left - right); };
     const auto py = [&](double y) {
         return top + (y_hi - std::log10(std::max(y, 1e-12))) / (y_hi - y_lo) * (H - top - bottom);
     };
@@ -131,14 +140,32 @@ std::string svg_line_plot(const std::vector<double>& ys, const std::string& titl
         svg += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left, y, W - right, y);
         svg += svg_text(left - 6, y + 4, format("%g", std::pow(10, e)), "end");
     }
-    const double step = nice_step(x_hi, 5);
-    for (double x = step; x <= x_hi; x += step) svg += svg_text(px(x), H - bottom + 18, format("%g", x), "middle");
+    const double step = nice_step(x_hi - x_lo, 5);
+    for (double x = std::ceil(x_lo / step) * step; x <= x_hi; x += step)
+        svg += svg_text(px(x), H - bottom + 18, format("%g", x), "middle");
     svg += svg_text((left + W - right) / 2, H - 10, x_label, "middle");
     svg += format("<text transform=\"translate(16 %.1f) rotate(-90)\" text-anchor=\"middle\">",
                   (top + H - bottom) / 2) + xml_escape(y_label) + "</text>\n";
-    svg += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1\" points=\"";
-    for (size_t i = 0; i < ys.size(); ++i) svg += format(i ? " %.1f,%.1f" : "%.1f,%.1f", px(i + 1.0), py(ys[i]));
-    return svg + "\"/>\n</svg>\n";
+    static const char* colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"};
+    for (size_t k = 0; k < series.size(); ++k) {
+        const Series& s = series[k];
+        const char* color = colors[k % 4];
+        svg += format("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1\" points=\"", color);
+        for (size_t i = 0; i < s.ys.size(); ++i) svg += format(i ? " %.1f,%.1f" : "%.1f,%.1f", px(s.xs[i]), py(s.ys[i]));
+        svg += "\"/>\n";
+        if (series.size() > 1)  // a legend: the series' names in their colours, top right
+            svg += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">", W - right - 8,
+                          top + 16 + 16 * k, color) + xml_escape(s.name) + "</text>\n";
+    }
+    return svg + "</svg>\n";
+}
+
+std::string svg_line_plot(const std::vector<double>& ys, const std::string& title, const std::string& x_label,
+                          const std::string& y_label) {
+    if (ys.empty()) throw std::invalid_argument("svg_line_plot: need at least one point; got none");
+    Series s{y_label, std::vector<double>(ys.size()), ys};
+    for (size_t i = 0; i < ys.size(); ++i) s.xs[i] = static_cast<double>(i + 1);
+    return svg_series_plot({s}, title, x_label, y_label);
 }
 
 void write_text_file(const std::string& path, const std::string& text) {

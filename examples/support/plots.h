@@ -18,8 +18,18 @@ std::string text_heatmap(const Matrix& weights, const std::vector<std::string>& 
 std::string svg_heatmap(const Matrix& weights, const std::vector<std::string>& row_labels,
                         const std::vector<std::string>& col_labels, const std::string& title);
 
-// A line plot of ys[i] against i + 1 (e.g. the loss at each step) on a logarithmic y axis, as an SVG image with
-// one <polyline> of ys.size() points. Values must be positive; throws std::invalid_argument on an empty series.
+// One line of a plot: its points (xs[i], ys[i]) and its name for the legend.
+struct Series {
+    std::string name;
+    std::vector<double> xs, ys;
+};
+
+// Lines on a logarithmic y axis, as an SVG image with one <polyline> per series (and a legend when there are
+// several). Values must be positive; throws std::invalid_argument when there is no point at all, or a series has
+// more xs than ys or fewer.
+std::string svg_series_plot(const std::vector<Series>& series, const std::string& title, const std::string& x_label,
+                          const std::string& y_label);
+// One line of ys[i] against i + 1 (e.g. the loss at each step).
 std::string svg_line_plot(const std::vector<double>& ys, const std::string& title, const std::string& x_label,
                           const std::string& y_label);
 
