@@ -69,13 +69,13 @@ inline void check(const Fn& fn, const std::vector<Tensor>& inputs) {
     require_gradcheck([&fn, w](const std::vector<Tensor>& in) { return (fn(in) * w).sum(); }, inputs);
 }
 
-// check() for a one-input function.
-inline void check1(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
+// check() for a function of one tensor.
+inline void check_unary(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
     check([&f](const std::vector<Tensor>& in) { return f(in[0]); }, {x});
 }
 
-// check() for a two-input function.
-inline void check2(const std::function<Tensor(const Tensor&, const Tensor&)>& f, const Tensor& a, const Tensor& b) {
+// check() for a function of two tensors.
+inline void check_binary(const std::function<Tensor(const Tensor&, const Tensor&)>& f, const Tensor& a, const Tensor& b) {
     check([&f](const std::vector<Tensor>& in) { return f(in[0], in[1]); }, {a, b});
 }
 

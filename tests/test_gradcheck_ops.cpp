@@ -13,55 +13,55 @@ using ag::Tensor;
 TEST_CASE("gradcheck: matmul of vectors and matrices") {
     ag::manual_seed(13);
     auto mm = [](const Tensor& a, const Tensor& b) { return ag::matmul(a, b); };
-    SECTION("(4) . (4)") { check2(mm, input({4}), input({4})); }
-    SECTION("(3) @ (3,4)") { check2(mm, input({3}), input({3, 4})); }
-    SECTION("(3,4) @ (4)") { check2(mm, input({3, 4}), input({4})); }
-    SECTION("(3,4) @ (4,2)") { check2(mm, input({3, 4}), input({4, 2})); }
+    SECTION("(4) . (4)") { check_binary(mm, input({4}), input({4})); }
+    SECTION("(3) @ (3,4)") { check_binary(mm, input({3}), input({3, 4})); }
+    SECTION("(3,4) @ (4)") { check_binary(mm, input({3, 4}), input({4})); }
+    SECTION("(3,4) @ (4,2)") { check_binary(mm, input({3, 4}), input({4, 2})); }
     SECTION("(4) @ (2,4,3) and (2,3,4) @ (4)") {
-        check2(mm, input({4}), input({2, 4, 3}));
-        check2(mm, input({2, 3, 4}), input({4}));
+        check_binary(mm, input({4}), input({2, 4, 3}));
+        check_binary(mm, input({2, 3, 4}), input({4}));
     }
 }
 
 TEST_CASE("gradcheck: matmul batched (B,T,C) @ (B,C,N)") {
     ag::manual_seed(14);
-    check2([](const Tensor& a, const Tensor& b) { return a.matmul(b); }, input({2, 3, 4}), input({2, 4, 2}));
+    check_binary([](const Tensor& a, const Tensor& b) { return a.matmul(b); }, input({2, 3, 4}), input({2, 4, 2}));
 }
 
 TEST_CASE("gradcheck: matmul (T,T) @ (B,T,C) broadcast") {
     ag::manual_seed(15);
-    check2([](const Tensor& a, const Tensor& b) { return ag::matmul(a, b); }, input({3, 3}), input({2, 3, 4}));
+    check_binary([](const Tensor& a, const Tensor& b) { return ag::matmul(a, b); }, input({3, 3}), input({2, 3, 4}));
 }
 
 TEST_CASE("gradcheck: matmul (B,T,C) @ (C,N) broadcast") {
     ag::manual_seed(16);
     auto mm = [](const Tensor& a, const Tensor& b) { return ag::matmul(a, b); };
-    check2(mm, input({2, 3, 4}), input({4, 2}));
+    check_binary(mm, input({2, 3, 4}), input({4, 2}));
     // a non-contiguous left operand takes the batched path instead of one folded gemm
-    check2([](const Tensor& a, const Tensor& b) { return ag::matmul(a.transpose(1, 2), b); }, input({2, 4, 3}),
+    check_binary([](const Tensor& a, const Tensor& b) { return ag::matmul(a.transpose(1, 2), b); }, input({2, 4, 3}),
            input({4, 2}));
 }
 
 TEST_CASE("gradcheck: matmul 4-D broadcast (B,1,T,C) @ (H,C,N) and (B,1,T,C) @ (1,H,C,N)") {
     ag::manual_seed(17);
     auto mm = [](const Tensor& a, const Tensor& b) { return ag::matmul(a, b); };
-    check2(mm, input({2, 1, 3, 4}), input({2, 4, 2}));
-    check2(mm, input({2, 1, 3, 4}), input({1, 2, 4, 2}));  // each operand broadcast along a different batch dim
+    check_binary(mm, input({2, 1, 3, 4}), input({2, 4, 2}));
+    check_binary(mm, input({2, 1, 3, 4}), input({1, 2, 4, 2}));  // each operand broadcast along a different batch dim
 }
 
 TEST_CASE("gradcheck: matmul of transposed and strided views") {
     ag::manual_seed(18);
     // (4,3)^T @ (2,4)^T: both operands are handed to BLAS as transposed
-    check2([](const Tensor& a, const Tensor& b) { return ag::matmul(a.transpose(0, 1), b.transpose(0, 1)); },
+    check_binary([](const Tensor& a, const Tensor& b) { return ag::matmul(a.transpose(0, 1), b.transpose(0, 1)); },
            input({4, 3}), input({2, 4}));
     // q @ k^T with k a batched transposed view
-    check2([](const Tensor& q, const Tensor& k) { return ag::matmul(q, k.transpose(-2, -1)); }, input({2, 3, 4}),
+    check_binary([](const Tensor& q, const Tensor& k) { return ag::matmul(q, k.transpose(-2, -1)); }, input({2, 3, 4}),
            input({2, 3, 4}));
     // every other column: strides no BLAS layout can read, so the operand is copied
-    check2([](const Tensor& a, const Tensor& b) { return ag::matmul(a.slice(1, 0, 4, 2), b); }, input({3, 4}),
+    check_binary([](const Tensor& a, const Tensor& b) { return ag::matmul(a.slice(1, 0, 4, 2), b); }, input({3, 4}),
            input({2, 3}));
     // a vector with stride 2
-    check2([](const Tensor& a, const Tensor& b) { return ag::matmul(a.slice(0, 0, 6, 2), b); }, input({6}),
+    check_binary([](const Tensor& a, const Tensor& b) { return ag::matmul(a.slice(0, 0, 6, 2), b); }, input({6}),
            input({3, 2}));
 }
 
@@ -72,10 +72,10 @@ TEST_CASE("gradcheck: softmax and log_softmax along every dim") {
     Tensor x = input({2, 3, 4});
     for (int64_t dim : {0, 1, 2, -1}) {
         INFO("dim " << dim);
-        check1([dim](const Tensor& t) { return t.softmax(dim); }, x);
-        check1([dim](const Tensor& t) { return t.log_softmax(dim); }, x);
+        check_unary([dim](const Tensor& t) { return t.softmax(dim); }, x);
+        check_unary([dim](const Tensor& t) { return t.log_softmax(dim); }, x);
     }
-    check1([](const Tensor& t) { return ag::softmax(t.transpose(0, 2), 1); }, x);
+    check_unary([](const Tensor& t) { return ag::softmax(t.transpose(0, 2), 1); }, x);
 }
 
 TEST_CASE("gradcheck: softmax of a causally masked input") {
@@ -83,15 +83,15 @@ TEST_CASE("gradcheck: softmax of a causally masked input") {
     const int64_t T = 3;
     Tensor mask = causal_mask(T);
     // wei = softmax(masked_fill(x, future, -inf)): the gradient reaches the past and present logits only
-    check1([mask](const Tensor& x) { return ag::softmax(x.masked_fill(mask, -kInf), -1); }, input({2, T, T}));
+    check_unary([mask](const Tensor& x) { return ag::softmax(x.masked_fill(mask, -kInf), -1); }, input({2, T, T}));
 }
 
 TEST_CASE("gradcheck: cross_entropy") {
     ag::manual_seed(21);
     Tensor targets = ids({3, 0, 3, 1, 2}, {5});
-    check1([targets](const Tensor& logits) { return ag::cross_entropy(logits, targets); }, input({5, 4}));
+    check_unary([targets](const Tensor& logits) { return ag::cross_entropy(logits, targets); }, input({5, 4}));
     // (B,T,C) logits flattened to (B*T, C), as in the notebooks
-    check1([targets](const Tensor& logits) { return ag::cross_entropy(logits.reshape({-1, 4}).slice(0, 0, 5), targets); },
+    check_unary([targets](const Tensor& logits) { return ag::cross_entropy(logits.reshape({-1, 4}).slice(0, 0, 5), targets); },
            input({2, 3, 4}));
 }
 
@@ -100,8 +100,8 @@ TEST_CASE("gradcheck: cross_entropy") {
 TEST_CASE("gradcheck: masked_fill with a broadcast mask") {
     ag::manual_seed(22);
     Tensor mask = ag::randn({3, 4}) > 0.0;
-    check1([mask](const Tensor& t) { return t.masked_fill(mask, 0.5); }, input({2, 3, 4}));
-    check1([mask](const Tensor& t) { return ag::masked_fill(t, mask.index({Slice{}, Slice{0, 1}}), -2.0); },
+    check_unary([mask](const Tensor& t) { return t.masked_fill(mask, 0.5); }, input({2, 3, 4}));
+    check_unary([mask](const Tensor& t) { return ag::masked_fill(t, mask.index({Slice{}, Slice{0, 1}}), -2.0); },
            input({3, 4}));
 }
 
@@ -110,10 +110,10 @@ TEST_CASE("gradcheck: tril and triu with several diagonals") {
     Tensor x = input({2, 3, 4});
     for (int64_t diagonal : {-1, 0, 1}) {
         INFO("diagonal " << diagonal);
-        check1([diagonal](const Tensor& t) { return ag::tril(t, diagonal); }, x);
-        check1([diagonal](const Tensor& t) { return ag::triu(t, diagonal); }, x);
+        check_unary([diagonal](const Tensor& t) { return ag::tril(t, diagonal); }, x);
+        check_unary([diagonal](const Tensor& t) { return ag::triu(t, diagonal); }, x);
     }
-    check1([](const Tensor& t) { return ag::tril(t.transpose(0, 1)); }, input({4, 3}));
+    check_unary([](const Tensor& t) { return ag::tril(t.transpose(0, 1)); }, input({4, 3}));
 }
 
 // ---- gathering and joining ----------------------------------------------------------------------------------------
@@ -122,25 +122,25 @@ TEST_CASE("gradcheck: index_select with repeated indices adds their gradients") 
     ag::manual_seed(24);
     Tensor x = input({4, 3});
     Tensor index = ids({2, 0, 2, 2}, {4});
-    check1([index](const Tensor& t) { return ag::index_select(t, 0, index); }, x);
-    check1([index](const Tensor& t) { return ag::index_select(t, 1, index.slice(0, 0, 3)); }, x);
-    check1([index](const Tensor& t) { return ag::index_select(t, -1, index); }, input({2, 3, 3}));
-    check1([index](const Tensor& t) { return ag::index_select(t.transpose(0, 1), 0, index.slice(0, 0, 3)); }, x);
+    check_unary([index](const Tensor& t) { return ag::index_select(t, 0, index); }, x);
+    check_unary([index](const Tensor& t) { return ag::index_select(t, 1, index.slice(0, 0, 3)); }, x);
+    check_unary([index](const Tensor& t) { return ag::index_select(t, -1, index); }, input({2, 3, 3}));
+    check_unary([index](const Tensor& t) { return ag::index_select(t.transpose(0, 1), 0, index.slice(0, 0, 3)); }, x);
 }
 
 TEST_CASE("gradcheck: embedding with repeated ids") {
     ag::manual_seed(25);
     Tensor table = input({5, 3});
-    check1([](const Tensor& w) { return ag::embedding(w, ids({1, 4, 1, 0, 4, 4}, {2, 3})); }, table);
-    check1([](const Tensor& w) { return ag::embedding(w, ids({3}, {})); }, table);
+    check_unary([](const Tensor& w) { return ag::embedding(w, ids({1, 4, 1, 0, 4, 4}, {2, 3})); }, table);
+    check_unary([](const Tensor& w) { return ag::embedding(w, ids({3}, {})); }, table);
 }
 
 TEST_CASE("gradcheck: cat along each dim, with an input that needs no gradient") {
     ag::manual_seed(26);
     Tensor a = input({2, 3}), b = input({2, 3}), c = ag::randn({2, 3}, DType::Float64);
-    check2([c](const Tensor& x, const Tensor& y) { return ag::cat({x, c, y}, 0); }, a, b);
-    check2([c](const Tensor& x, const Tensor& y) { return ag::cat({x, y, c}, 1); }, a, b);
-    check2([](const Tensor& x, const Tensor& y) { return ag::cat({x, y.slice(1, 0, 1), x}, -1); }, a, b);
+    check_binary([c](const Tensor& x, const Tensor& y) { return ag::cat({x, c, y}, 0); }, a, b);
+    check_binary([c](const Tensor& x, const Tensor& y) { return ag::cat({x, y, c}, 1); }, a, b);
+    check_binary([](const Tensor& x, const Tensor& y) { return ag::cat({x, y.slice(1, 0, 1), x}, -1); }, a, b);
 }
 
 // ---- views and copies --------------------------------------------------------------------------------------------
@@ -148,47 +148,47 @@ TEST_CASE("gradcheck: cat along each dim, with an input that needs no gradient")
 TEST_CASE("gradcheck: reshape and view") {
     ag::manual_seed(27);
     Tensor x = input({2, 3, 4});
-    check1([](const Tensor& t) { return t.reshape({6, 4}); }, x);
-    check1([](const Tensor& t) { return t.reshape({-1}); }, x);
-    check1([](const Tensor& t) { return t.view({4, -1, 2}); }, x);
-    check1([](const Tensor& t) { return t.transpose(0, 2).reshape({4, 6}); }, x);  // not viewable: copies
+    check_unary([](const Tensor& t) { return t.reshape({6, 4}); }, x);
+    check_unary([](const Tensor& t) { return t.reshape({-1}); }, x);
+    check_unary([](const Tensor& t) { return t.view({4, -1, 2}); }, x);
+    check_unary([](const Tensor& t) { return t.transpose(0, 2).reshape({4, 6}); }, x);  // not viewable: copies
 }
 
 TEST_CASE("gradcheck: transpose, permute, unsqueeze, squeeze") {
     ag::manual_seed(28);
     Tensor x = input({2, 3, 4});
-    check1([](const Tensor& t) { return t.transpose(0, 2); }, x);
-    check1([](const Tensor& t) { return t.transpose(-1, -2) * 1.0; }, x);
-    check1([](const Tensor& t) { return t.permute({2, 0, 1}); }, x);
-    check1([](const Tensor& t) { return t.unsqueeze(1); }, x);
-    check1([](const Tensor& t) { return t.unsqueeze(-1).squeeze(-1); }, x);
-    check1([](const Tensor& t) { return t.squeeze(1); }, input({3, 1, 2}));
+    check_unary([](const Tensor& t) { return t.transpose(0, 2); }, x);
+    check_unary([](const Tensor& t) { return t.transpose(-1, -2) * 1.0; }, x);
+    check_unary([](const Tensor& t) { return t.permute({2, 0, 1}); }, x);
+    check_unary([](const Tensor& t) { return t.unsqueeze(1); }, x);
+    check_unary([](const Tensor& t) { return t.unsqueeze(-1).squeeze(-1); }, x);
+    check_unary([](const Tensor& t) { return t.squeeze(1); }, input({3, 1, 2}));
 }
 
 TEST_CASE("gradcheck: expand sums the gradient over the copies") {
     ag::manual_seed(29);
-    check1([](const Tensor& t) { return t.expand({2, 3, 4}); }, input({3, 1}));
-    check1([](const Tensor& t) { return ag::expand(t, {3, 2}) * 1.0; }, input({}));
+    check_unary([](const Tensor& t) { return t.expand({2, 3, 4}); }, input({3, 1}));
+    check_unary([](const Tensor& t) { return ag::expand(t, {3, 2}) * 1.0; }, input({}));
 }
 
 TEST_CASE("gradcheck: slice with a step, select and index") {
     ag::manual_seed(30);
     Tensor x = input({4, 5});
-    check1([](const Tensor& t) { return t.slice(1, 1, 5, 2); }, x);
-    check1([](const Tensor& t) { return t.slice(0, -3, 100, 2); }, x);
-    check1([](const Tensor& t) { return t.select(1, -1); }, x);
-    check1([](const Tensor& t) { return t[2]; }, x);
-    check1([](const Tensor& t) { return t.index({Slice{0, 3}, 1}); }, x);
-    check1([](const Tensor& t) { return t.index({Slice{1, 4, 2}, Slice{0, 5, 3}}); }, x);
+    check_unary([](const Tensor& t) { return t.slice(1, 1, 5, 2); }, x);
+    check_unary([](const Tensor& t) { return t.slice(0, -3, 100, 2); }, x);
+    check_unary([](const Tensor& t) { return t.select(1, -1); }, x);
+    check_unary([](const Tensor& t) { return t[2]; }, x);
+    check_unary([](const Tensor& t) { return t.index({Slice{0, 3}, 1}); }, x);
+    check_unary([](const Tensor& t) { return t.index({Slice{1, 4, 2}, Slice{0, 5, 3}}); }, x);
 }
 
 TEST_CASE("gradcheck: overlapping slices and selects of one tensor add their gradients into its parts") {
     ag::manual_seed(31);
     Tensor x = input({4, 6});
     // a leaf, sliced three ways along the last dim (the way a fused q, k, v projection is split), two overlapping
-    check1([](const Tensor& t) { return t.slice(1, 0, 2) * t.slice(1, 2, 4) + t.slice(1, 3, 5); }, x);
+    check_unary([](const Tensor& t) { return t.slice(1, 0, 2) * t.slice(1, 2, 4) + t.slice(1, 3, 5); }, x);
     // a non-leaf whose gradient first arrives whole (shared with its consumer's), then in parts (copy on write)
-    check1([](const Tensor& t) {
+    check_unary([](const Tensor& t) {
         Tensor y = t * 2.0;
         return y + y.select(0, 1) * y.slice(0, 0, 4, 3).sum(0, /*keepdim=*/true);
     }, x);
@@ -197,10 +197,10 @@ TEST_CASE("gradcheck: overlapping slices and selects of one tensor add their gra
 TEST_CASE("gradcheck: contiguous, clone, to") {
     ag::manual_seed(31);
     Tensor x = input({3, 4});
-    check1([](const Tensor& t) { return t.contiguous(); }, x);
-    check1([](const Tensor& t) { return t.transpose(0, 1).contiguous(); }, x);
-    check1([](const Tensor& t) { return t.clone(); }, x);
-    check1([](const Tensor& t) { return t.to(DType::Float64); }, x);
+    check_unary([](const Tensor& t) { return t.contiguous(); }, x);
+    check_unary([](const Tensor& t) { return t.transpose(0, 1).contiguous(); }, x);
+    check_unary([](const Tensor& t) { return t.clone(); }, x);
+    check_unary([](const Tensor& t) { return t.to(DType::Float64); }, x);
 }
 
 TEST_CASE("gradcheck: to(Float32) and back passes the gradient through, with a step float32 can resolve") {
