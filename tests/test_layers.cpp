@@ -1,7 +1,11 @@
-// Layers: PyTorch's numbers for the same seed, gradcheck wrt input and every parameter, causality, fused == composed.
+// Layers: PyTorch's numbers for the same seed (initial values: tests/fixtures/init_fixtures.inc, outputs and
+// gradients: tests/fixtures/layer_fixtures.inc), gradcheck wrt input and every parameter, causality, fused ==
+// composed.
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 
 #include "engine/engine.h"
@@ -9,6 +13,7 @@
 #include "tests/check_close.h"
 
 namespace {
+#include "tests/fixtures/init_fixtures.inc"
 #include "tests/fixtures/layer_fixtures.inc"
 }  // namespace
 
@@ -34,15 +39,30 @@ void gradcheck_module(M& module, const Shape& x_shape) {
     CHECK(jacobian.passed);
 }
 
+// Every value of a float32 tensor equals PyTorch's bit for bit; on failure, names the first that differs and how many do.
+void check_bits(const Tensor& actual, const std::vector<float>& expected) {
+    const std::vector<float> got = actual.to_vector<float>();
+    REQUIRE(got.size() == expected.size());
+    size_t differing = 0, first = got.size();
+    for (size_t i = 0; i < got.size(); ++i)
+        if (std::bit_cast<uint32_t>(got[i]) != std::bit_cast<uint32_t>(expected[i])) {
+            if (differing++ == 0) first = i;
+        }
+    INFO(differing << " of " << got.size() << " values differ; the first at flat index " << first << ": ours "
+                   << (differing ? got[first] : 0.0f) << ", PyTorch " << (differing ? expected[first] : 0.0f));
+    CHECK(differing == 0);
+}
+
 }  // namespace
 
-TEST_CASE("Linear: manual_seed(1337) Linear(32, 16) holds PyTorch's initial weights") {
+TEST_CASE("Linear: manual_seed(1337) Linear(32, 16) holds PyTorch's initial weight and bias, bit for bit",
+          "[layers][random]") {
     manual_seed(1337);
     Linear linear(32, 16);
-    std::vector<float> w = linear.weight.to_vector<float>(), b = linear.bias.to_vector<float>();
-    CHECK(std::vector<float>(w.begin(), w.begin() + 4) ==
-          std::vector<float>{-0.14908741f, -0.0015497186f, 0.043521762f, -0.027422257f});
-    CHECK(std::vector<float>(b.begin(), b.begin() + 4) == std::vector<float>{0.023317976f, 0.132548f, 0.15776356f, 0.033231061f});
+    REQUIRE(linear.weight.shape() == Shape{16, 32});
+    REQUIRE(linear.bias.shape() == Shape{16});
+    check_bits(linear.weight, init_fixtures::linear_32_16_weight);  // all 512 values
+    check_bits(linear.bias, init_fixtures::linear_32_16_bias);      // all 16, drawn after the weight
 }
 
 TEST_CASE("Linear: output and gradients match PyTorch for the same seed") {
@@ -130,11 +150,12 @@ TEST_CASE("gradcheck: Embedding and PositionalEmbedding wrt their tables") {
     CHECK(r.passed);
 }
 
-TEST_CASE("Embedding: manual_seed(1337) Embedding(65, 32) holds PyTorch's initial table") {
+TEST_CASE("Embedding: manual_seed(1337) Embedding(65, 32) holds PyTorch's initial table, bit for bit",
+          "[layers][random]") {
     manual_seed(1337);
     Embedding emb(65, 32);
-    std::vector<float> w = emb.weight.to_vector<float>();
-    CHECK(std::vector<float>(w.begin(), w.begin() + 3) == std::vector<float>{0.18077159f, -0.069988094f, -0.35962349f});
+    REQUIRE(emb.weight.shape() == Shape{65, 32});
+    check_bits(emb.weight, init_fixtures::embedding_65_32_weight);  // all 2,080 values
     CHECK(emb(tensor({{2, 0}}, DType::Int64)).shape() == Shape{1, 2, 32});
     REQUIRE_THROWS_WITH(emb(tensor({65}, DType::Int64)), Catch::Contains("out of range"));
     PositionalEmbedding pos(8, 4);

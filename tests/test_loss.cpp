@@ -1,12 +1,12 @@
 // Losses: mse_loss against torch.nn.functional.mse_loss (fixtures made by tests/fixtures/make_optim_fixtures.py) and
-// finite differences; cross_entropy reached through layers/loss.h.
+// finite differences; cross_entropy, reached through layers/loss.h, on a case worked out by hand.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 
 #include "engine/engine.h"
-#include "tests/check_close.h"
 #include "engine/gradcheck.h"
+#include "tests/check_close.h"
 #include "layers/loss.h"
 #include "layers/optim.h"
 
@@ -85,8 +85,22 @@ TEST_CASE("mse_loss: SGD with momentum minimising it follows PyTorch step by ste
     }
 }
 
-TEST_CASE("cross_entropy: is available from layers/loss.h") {
-    // Uniform logits: every class has probability 1/C, so the loss is log(C).
-    Tensor loss = cross_entropy(zeros({2, 5}), tensor({0, 3}, DType::Int64));
-    CHECK(loss.item() == Approx(std::log(5.0)));
+TEST_CASE("cross_entropy: a case worked out by hand, through layers/loss.h: log(6) / 2 and (softmax - onehot) / N",
+          "[loss]") {
+    // Row 0 holds log 1, log 2, log 3: softmax [1, 2, 3] / 6, target 2. Row 1 is uniform: softmax 1/3 each, target 0.
+    // loss = (-log(3/6) - log(1/3)) / 2 = log(6) / 2; dlogits = (softmax - onehot(targets)) / N, N = 2.
+    Tensor logits = from_vector(std::vector<double>{0.0, std::log(2.0), std::log(3.0), 0.0, 0.0, 0.0}, {2, 3})
+                        .requires_grad_();
+    Tensor loss = cross_entropy(logits, tensor({2, 0}, DType::Int64));
+    REQUIRE(loss.dim() == 0);
+    CHECK(loss.item() == Approx(std::log(6.0) / 2).epsilon(1e-14));
+    loss.backward();
+    const std::vector<double> dlogits = {1.0 / 12, 1.0 / 6, -1.0 / 4, -1.0 / 3, 1.0 / 6, 1.0 / 6};
+    check_close(logits.grad(), dlogits, 1e-14, 1e-15);
+    // float32 gives the same within its rounding
+    Tensor logits32 = logits.detach().to(DType::Float32).requires_grad_();
+    Tensor loss32 = cross_entropy(logits32, tensor({2, 0}, DType::Int64));
+    CHECK(loss32.item() == Approx(std::log(6.0) / 2).epsilon(1e-6));
+    loss32.backward();
+    check_close(logits32.grad(), dlogits, 1e-6, 1e-7);
 }

@@ -217,7 +217,8 @@ TEST_CASE("random: randint with a range of 2^32 or more takes two draws per elem
           std::vector<int64_t>{-4411952032215309547, 2636905949329312403, 2698631211761052523});
 }
 
-// ---- Module initialisation, done through the same calls nn.Linear / nn.Embedding will make ----------------
+// ---- Module initialisation, done through the same calls nn.Linear / nn.Embedding make -----------------------
+// (Every initial value of Linear(32, 16) and Embedding(65, 32) after manual_seed(1337): test_layers.cpp.)
 
 TEST_CASE("random: the Linear bounds follow PyTorch's kaiming-uniform formula") {
     CHECK(ag::Linear::weight_bound(3) == 0x1.279a74590331cp-1);  // exact doubles from Python
@@ -232,14 +233,6 @@ TEST_CASE("random: the Linear bounds follow PyTorch's kaiming-uniform formula") 
     CHECK_THROWS_WITH(ag::Linear::bias_bound(-3), "Linear::bias_bound: in_features must be non-negative; got -3");
 }
 
-TEST_CASE("random: manual_seed(1337) Linear(32,16) initialisation matches PyTorch") {
-    ag::Generator g(1337);  // #13
-    auto weight = linear_weight(g, 32, 16);
-    auto bias = uniform(g, 16, -ag::Linear::bias_bound(32), ag::Linear::bias_bound(32));
-    check_bits(weight, 0, {-0.149087414f, -0.00154971855f, 0.0435217619f, -0.0274222568f});
-    check_bits(bias, 0, {0.0233179759f, 0.132548004f, 0.157763556f, 0.033231061f});
-}
-
 TEST_CASE("random: randn(4,8,32) then three bias-free Linear(32,16) continue one stream") {
     ag::Generator g(1337);  // #14
     randn(g, 4 * 8 * 32);
@@ -249,11 +242,6 @@ TEST_CASE("random: randn(4,8,32) then three bias-free Linear(32,16) continue one
     check_bits(key, 0, {-0.0680993795f, -0.0986431614f, -0.173487023f});
     check_bits(query, 0, {-0.00497193728f, -0.0868188217f, -0.0766898319f});
     check_bits(value, 0, {-0.131097406f, 0.154267892f, 0.0617055558f});
-}
-
-TEST_CASE("random: manual_seed(1337) Embedding(65,32) initialisation matches PyTorch") {
-    ag::Generator g(1337);  // #15: the weight is normal_(0, 1) on 65*32 elements
-    check_bits(randn(g, 65 * 32), 0, {0.180771589f, -0.0699880943f, -0.359623492f});
 }
 
 // ---- float64 (outside the float32 guarantee, but these cases match PyTorch too) ---------------------------
