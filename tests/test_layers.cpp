@@ -65,7 +65,7 @@ TEST_CASE("Linear: manual_seed(1337) Linear(32, 16) holds PyTorch's initial weig
     check_bits(linear.bias, init_fixtures::linear_32_16_bias);      // all 16, drawn after the weight
 }
 
-TEST_CASE("Linear: output and gradients match PyTorch for the same seed") {
+TEST_CASE("Linear: output and gradients match PyTorch for the same seed", "[layers]") {
     manual_seed(11);
     Tensor x = randn({2, 3, 5}).requires_grad_();
     Linear linear(5, 4);
@@ -77,7 +77,7 @@ TEST_CASE("Linear: output and gradients match PyTorch for the same seed") {
     check_close(linear.bias.grad(), layer_fixtures::linear_d_bias);
 }
 
-TEST_CASE("Head: output, attention and gradients match PyTorch for the same seed") {
+TEST_CASE("Head: output, attention and gradients match PyTorch for the same seed", "[layers][attention]") {
     manual_seed(12);
     Tensor x = randn({2, 5, 8}).requires_grad_();
     Head head(8, 4);
@@ -91,7 +91,8 @@ TEST_CASE("Head: output, attention and gradients match PyTorch for the same seed
     check_close(head.value.weight.grad(), layer_fixtures::head_d_value_weight);
 }
 
-TEST_CASE("Head: the notebook's version 4 (B,T,C = 4,8,32, head_size 16, seed 1337) matches PyTorch") {
+TEST_CASE("Head: the notebook's version 4 (B,T,C = 4,8,32, head_size 16, seed 1337) matches PyTorch",
+          "[layers][attention]") {
     manual_seed(1337);
     Tensor x = randn({4, 8, 32});
     Head head(32, 16);
@@ -101,7 +102,7 @@ TEST_CASE("Head: the notebook's version 4 (B,T,C = 4,8,32, head_size 16, seed 13
     CHECK(head.attention(x)[0][1].str() == "tensor([0.3966, 0.6034, 0.0000, 0.0000, 0.0000, 0.0000, 0.0000, 0.0000])");
 }
 
-TEST_CASE("MultiHeadAttention: output and gradients match PyTorch for the same seed") {
+TEST_CASE("MultiHeadAttention: output and gradients match PyTorch for the same seed", "[layers][attention]") {
     manual_seed(13);
     Tensor x = randn({2, 4, 6}).requires_grad_();
     MultiHeadAttention mha(6, 2, 3);
@@ -116,13 +117,14 @@ TEST_CASE("MultiHeadAttention: output and gradients match PyTorch for the same s
     check_close(mha.proj.bias.grad(), layer_fixtures::mha_d_proj_bias);
 }
 
-TEST_CASE("gradcheck: Linear wrt input, weight and bias") {
+TEST_CASE("Linear: gradients wrt input, weight and bias match finite differences", "[layers][gradcheck]") {
     manual_seed(1);
     Linear linear(4, 3);
     gradcheck_module(linear, {2, 3, 4});
 }
 
-TEST_CASE("gradcheck: Head wrt input and key, query, value weights, causal and not") {
+TEST_CASE("Head: gradients wrt input and key, query, value weights, causal and not, match finite differences",
+          "[layers][attention][gradcheck]") {
     manual_seed(2);
     Head head(4, 3);
     gradcheck_module(head, {2, 4, 4});
@@ -130,13 +132,15 @@ TEST_CASE("gradcheck: Head wrt input and key, query, value weights, causal and n
     gradcheck_module(full, {2, 3, 4});
 }
 
-TEST_CASE("gradcheck: MultiHeadAttention wrt input and every parameter") {
+TEST_CASE("MultiHeadAttention: gradients wrt input and every parameter match finite differences",
+          "[layers][attention][gradcheck]") {
     manual_seed(4);
     MultiHeadAttention mha(4, 2, 2);
     gradcheck_module(mha, {2, 3, 4});
 }
 
-TEST_CASE("gradcheck: Embedding and PositionalEmbedding wrt their tables") {
+TEST_CASE("Embedding and PositionalEmbedding: gradients wrt their tables match finite differences",
+          "[layers][gradcheck]") {
     manual_seed(5);
     Embedding emb(5, 3);
     PositionalEmbedding pos(4, 3);
@@ -162,7 +166,7 @@ TEST_CASE("Embedding: manual_seed(1337) Embedding(65, 32) holds PyTorch's initia
     REQUIRE_THROWS_WITH(pos(9), Catch::Contains("block_size = 8"));
 }
 
-TEST_CASE("Head: changing the future never changes the past (causality)") {
+TEST_CASE("Head: changing the future never changes the past (causality)", "[layers][attention]") {
     manual_seed(6);
     Head head(8, 4);
     Tensor x = randn({3, 6, 8});
@@ -175,7 +179,7 @@ TEST_CASE("Head: changing the future never changes the past (causality)") {
     }
 }
 
-TEST_CASE("Module: named parameters come in a stable, PyTorch-like order") {
+TEST_CASE("Module: named parameters come in a stable, PyTorch-like order", "[layers]") {
     MultiHeadAttention mha(8, 2, 4);
     std::vector<std::string> names;
     for (auto& [name, p] : mha.named_parameters()) names.push_back(name);
@@ -193,7 +197,7 @@ TEST_CASE("Module: named parameters come in a stable, PyTorch-like order") {
     CHECK(mha.proj.weight.requires_grad());
 }
 
-TEST_CASE("Linear and Head: wrong input shapes are refused with the expected shape in the message") {
+TEST_CASE("Linear and Head: wrong input shapes are refused with the expected shape in the message", "[layers]") {
     Linear linear(4, 2);
     REQUIRE_THROWS_WITH(linear(zeros({3, 5})), Catch::Contains("in_features = 4") && Catch::Contains("[3, 5]"));
     Head head(4, 2);
@@ -202,7 +206,7 @@ TEST_CASE("Linear and Head: wrong input shapes are refused with the expected sha
 }
 
 TEST_CASE("Module: to() the dtype it already has changes nothing, so an optimiser built before still works",
-          "[module][optim]") {
+          "[layers][optim]") {
     manual_seed(3);
     Linear layer(3, 2);
     AdamW opt(layer.named_parameters(), 0.1);
@@ -216,7 +220,7 @@ TEST_CASE("Module: to() the dtype it already has changes nothing, so an optimise
 }
 
 TEST_CASE("Module: to() another dtype converts each parameter in place; an older optimiser refuses to step",
-          "[module][optim]") {
+          "[layers][optim]") {
     manual_seed(4);
     Linear layer(3, 2);
     SGD sgd(layer.named_parameters(), 0.1);
