@@ -1,7 +1,7 @@
-// Shared by the gradcheck test files. Every differentiable op is checked against central finite differences with
-// ag::gradcheck, in float64 with PyTorch's default tolerances, on small shapes including broadcast ones. Each op whose
-// output is not a scalar is checked twice: the full Jacobian, and the scalar (out * w).sum() with random weights w
-// (a plain sum hides errors that cancel).
+// Shared by the op family test files (test_elementwise.cpp, test_matmul.cpp, ...). Every differentiable op is
+// checked against central finite differences with ag::gradcheck, in float64 with PyTorch's default tolerances, on
+// small shapes including broadcast ones. Each op whose output is not a scalar is checked twice: the full Jacobian,
+// and the scalar (out * w).sum() with random weights w (a plain sum hides errors that cancel).
 #pragma once
 #include <catch2/catch.hpp>
 
@@ -44,7 +44,9 @@ inline Tensor distinct(const Shape& shape) {
     return ag::from_vector(v, shape).requires_grad_();
 }
 
+// int64 indices of the given shape, or a 1-D tensor of them.
 inline Tensor ids(const std::vector<int64_t>& values, const Shape& shape) { return ag::from_vector(values, shape); }
+inline Tensor ids(const std::vector<int64_t>& values) { return ids(values, {static_cast<int64_t>(values.size())}); }
 
 // The lower-triangular causal mask of the notebooks: true above the diagonal (the future), to be filled with -inf.
 inline Tensor causal_mask(int64_t T) { return ag::tril(ag::ones({T, T}, DType::Float64)) == 0.0; }
@@ -69,13 +71,13 @@ inline void check(const Fn& fn, const std::vector<Tensor>& inputs) {
     require_gradcheck([&fn, w](const std::vector<Tensor>& in) { return (fn(in) * w).sum(); }, inputs);
 }
 
-// check() for a one-input function.
-inline void check1(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
+// check() for a function of one tensor.
+inline void check_unary(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
     check([&f](const std::vector<Tensor>& in) { return f(in[0]); }, {x});
 }
 
-// check() for a two-input function.
-inline void check2(const std::function<Tensor(const Tensor&, const Tensor&)>& f, const Tensor& a, const Tensor& b) {
+// check() for a function of two tensors.
+inline void check_binary(const std::function<Tensor(const Tensor&, const Tensor&)>& f, const Tensor& a, const Tensor& b) {
     check([&f](const std::vector<Tensor>& in) { return f(in[0], in[1]); }, {a, b});
 }
 

@@ -8,7 +8,7 @@
 
 using namespace ag;
 
-TEST_CASE("anomaly: log(0) in the forward pass names the op, its number, the shape and the index") {
+TEST_CASE("anomaly: log(0) in the forward pass names the op, its number, the shape and the index", "[anomaly]") {
     Tensor x = tensor({1.0, 0.0, 2.0}).requires_grad_();
     CHECK(std::isinf(log(x).to_vector<float>()[1]));  // off by default: no check
     DetectAnomaly guard;
@@ -17,13 +17,13 @@ TEST_CASE("anomaly: log(0) in the forward pass names the op, its number, the sha
                                     Catch::Contains("of shape [3] holds -inf at index [1]"));
 }
 
-TEST_CASE("anomaly: 0/0 is caught as NaN") {
+TEST_CASE("anomaly: 0/0 is caught as NaN", "[anomaly]") {
     Tensor a = zeros({2, 2}).requires_grad_();
     DetectAnomaly guard;
     REQUIRE_THROWS_WITH(a / a, Catch::Contains("'DivBackward'") && Catch::Contains("nan at index [0, 0]"));
 }
 
-TEST_CASE("anomaly: a gradient that becomes non-finite in backward names the backward that made it") {
+TEST_CASE("anomaly: a gradient that becomes non-finite in backward names the backward that made it", "[anomaly]") {
     // sqrt(0) is fine forward, but its derivative 1 / (2 sqrt(x)) is infinite at 0.
     Tensor x = tensor({4.0, 0.0}).requires_grad_();
     DetectAnomaly guard;
@@ -32,7 +32,7 @@ TEST_CASE("anomaly: a gradient that becomes non-finite in backward names the bac
                                           Catch::Contains("inf at index [1]"));
 }
 
-TEST_CASE("anomaly: an exploding learning rate is stopped at the first non-finite value") {
+TEST_CASE("anomaly: an exploding learning rate is stopped at the first non-finite value", "[anomaly]") {
     manual_seed(5);
     Linear layer(4, 4);
     AdamW opt(layer.named_parameters(), /*lr=*/1e30);
@@ -53,7 +53,7 @@ TEST_CASE("anomaly: an exploding learning rate is stopped at the first non-finit
     CHECK(caught);
 }
 
-TEST_CASE("anomaly: the guard nests and restores the previous mode; finite values pass") {
+TEST_CASE("anomaly: the guard nests and restores the previous mode; finite values pass", "[anomaly]") {
     CHECK_FALSE(anomaly_mode_enabled());
     {
         DetectAnomaly outer;

@@ -1,7 +1,9 @@
 // Attention: the fused self_attention op (engine/ops.h) and the layers built on it, Head and MultiHeadAttention.
 // The reference everywhere is the notebook's spelling, op by op:
 //   wei = q @ k^T * scale; wei = wei.masked_fill(tril == 0, -inf); wei = softmax(wei, -1); out = wei @ v
-// on the slices of the packed projection, the heads joined side by side.
+// on the slices of the packed projection, the heads joined side by side. The notebook's spelling itself is checked
+// against PyTorch 1.13's float32 loss and gradients (tests/fixtures/op_fixtures.inc, from
+// tests/fixtures/make_op_fixtures.py) and against finite differences.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -10,6 +12,8 @@
 
 #include "engine/engine.h"
 #include "layers/layers.h"
+#include "tests/gradcheck_helpers.h"
+#include "tests/op_fixture.h"
 
 using namespace ag;
 using Catch::Contains;
@@ -59,8 +63,47 @@ void check_against_notebook(int64_t B, int64_t T, int64_t n_head, int64_t hs, bo
 
 }  // namespace
 
-TEST_CASE("self_attention: equals the notebook's ops in values and gradient, within and across blocks",
+// ---- the notebook's spelling: q @ k^T, masked_fill, softmax, @ v ---------------------------------------------------
+
+TEST_CASE("attention: the notebook's head, (softmax(masked(q @ k^T * scale)) @ v * w).sum(), has PyTorch's gradients",
           "[attention]") {
+    Tensor q = leaf(fxg::att_q), k = leaf(fxg::att_k), v = leaf(fxg::att_v);
+    Tensor loss = (ag::matmul(notebook_weights(q, k, /*causal=*/true, std::pow(3.0, -0.5)), v) * make(fxg::att_w)).sum();
+    check_close(loss, fxg::attention_loss);
+    loss.backward();
+    check_close(q.grad(), fxg::attention_datt_q);
+    check_close(k.grad(), fxg::attention_datt_k);
+    check_close(v.grad(), fxg::attention_datt_v);
+}
+
+TEST_CASE("attention: the notebook's causal head softmax(q @ k^T * scale) @ v passes gradcheck wrt q, k and v",
+          "[attention][gradcheck]") {
+    ag::manual_seed(33);
+    const int64_t B = 2, T = 3, head_size = 4;
+    Tensor mask = causal_mask(T);
+    auto attention = [mask](const std::vector<Tensor>& in) {
+        const Tensor &q = in[0], &k = in[1], &v = in[2];
+        Tensor wei = ag::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(head_size)));
+        wei = ag::softmax(wei.masked_fill(mask, -kInf), -1);  // (B, T, T)
+        return ag::matmul(wei, v);                              // (B, T, head_size)
+    };
+    check(attention, {input({B, T, head_size}), input({B, T, head_size}), input({B, T, head_size})});
+}
+
+// ---- the fused op ----------------------------------------------------------------------------------------------
+
+TEST_CASE("self_attention: gives the attention head the same loss and gradients as PyTorch", "[attention]") {
+    Tensor q = leaf(fxg::att_q), k = leaf(fxg::att_k), v = leaf(fxg::att_v);
+    Tensor kqv = ag::cat({k, q, v}, -1);  // the packed layout: keys, queries, values side by side
+    Tensor loss = (ag::self_attention(kqv, 1, /*causal=*/true, std::pow(3.0, -0.5)) * make(fxg::att_w)).sum();
+    check_close(loss, fxg::attention_loss);
+    loss.backward();
+    check_close(q.grad(), fxg::attention_datt_q);
+    check_close(k.grad(), fxg::attention_datt_k);
+    check_close(v.grad(), fxg::attention_datt_v);
+}
+
+TEST_CASE("self_attention: equals the notebook's ops in values and gradient, within and across blocks", "[attention]") {
     manual_seed(21);
     // T <= 64 keeps the probabilities for backward; 66 and 130 recompute them, over two and three blocks.
     for (bool causal : {true, false}) {
@@ -72,7 +115,8 @@ TEST_CASE("self_attention: equals the notebook's ops in values and gradient, wit
     }
 }
 
-TEST_CASE("self_attention: gradcheck wrt kqv, causal or not, non-contiguous, past one block", "[attention][gradcheck]") {
+TEST_CASE("self_attention: gradcheck wrt kqv, causal or not, non-contiguous, past one block",
+          "[attention][gradcheck]") {
     manual_seed(26);
     auto check = [](const Tensor& input, int64_t n_head, bool causal, bool transposed) {
         GradcheckResult r = gradcheck(
@@ -129,6 +173,8 @@ TEST_CASE("self_attention: a kqv that is not (B, T, 3 C) for n_head heads is ref
     REQUIRE_THROWS_WITH(self_attention_weights(zeros({2, 4, 5}), 1, true, 1.0), Contains("self_attention_weights:"));
     CHECK(self_attention(zeros({2, 0, 6}), 1, true, 1.0).shape() == Shape{2, 0, 2});  // no positions: empty
 }
+
+// ---- the layers ------------------------------------------------------------------------------------------------
 
 TEST_CASE("Head: equals the notebook's version 4 with its own key, query and value layers", "[attention][layers]") {
     manual_seed(24);

@@ -26,7 +26,7 @@ void train_step(Head& model, Optimizer& opt, uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("checkpoint: a saved model loads bit for bit into a differently initialised one") {
+TEST_CASE("checkpoint: a saved model loads bit for bit into a differently initialised one", "[checkpoint]") {
     TempDir dir;
     const std::string path = dir.file("model.safetensors");
     TinyModel saved;
@@ -53,7 +53,8 @@ TEST_CASE("checkpoint: a saved model loads bit for bit into a differently initia
     }
 }
 
-TEST_CASE("checkpoint: AdamW's state is saved under 'optimizer.' names and training resumes bit for bit") {
+TEST_CASE("checkpoint: AdamW's state is saved under 'optimizer.' names and training resumes bit for bit",
+          "[checkpoint]") {
     TempDir dir;
     const std::string path = dir.file("train.safetensors");
     Head saved(8, 4);
@@ -131,7 +132,7 @@ TEST_CASE("checkpoint: AdamW's state is saved under 'optimizer.' names and train
     }
 }
 
-TEST_CASE("checkpoint: SGD's momentum state loads into a fresh SGD and training resumes bit for bit") {
+TEST_CASE("checkpoint: SGD's momentum state loads into a fresh SGD and training resumes bit for bit", "[checkpoint]") {
     TempDir dir;
     const std::string path = dir.file("sgd.safetensors");
     Head saved(8, 4);
@@ -164,7 +165,7 @@ TEST_CASE("checkpoint: SGD's momentum state loads into a fresh SGD and training 
     }
 }
 
-TEST_CASE("checkpoint: a file that does not match the model is refused, naming the tensors") {
+TEST_CASE("checkpoint: a file that does not match the model is refused, naming the tensors", "[checkpoint]") {
     TempDir dir;
     TinyModel source;
     NamedTensors good = source.named_parameters();  // fc1.weight, fc1.bias, fc2.weight
@@ -198,7 +199,7 @@ TEST_CASE("checkpoint: a file that does not match the model is refused, naming t
     REQUIRE_THROWS_WITH(load_checkpoint(dir.path.string(), model), Catch::Contains("not a regular file"));
 }
 
-TEST_CASE("checkpoint: a failed save leaves the old checkpoint intact and no temporary file") {
+TEST_CASE("checkpoint: a failed save leaves the old checkpoint intact and no temporary file", "[checkpoint]") {
     TempDir dir;
     const std::string path = dir.file("model.safetensors");
     TinyModel old_model;
@@ -244,7 +245,8 @@ TEST_CASE("checkpoint: a failed save leaves the old checkpoint intact and no tem
     CHECK(snapshot(check.named_parameters()) == snapshot(old_model.named_parameters()));
 }
 
-TEST_CASE("checkpoint: a process killed in the middle of a save leaves the previous checkpoint intact") {
+TEST_CASE("checkpoint: a process killed in the middle of a save leaves the previous checkpoint intact",
+          "[checkpoint]") {
     TempDir dir;
     const std::string path = dir.file("model.safetensors");
     TinyModel old_model;

@@ -8,7 +8,7 @@
 
 using namespace ag;
 
-TEST_CASE("clip_grad_norm: scales all gradients together when their global norm is too large") {
+TEST_CASE("clip_grad_norm: scales all gradients together when their global norm is too large", "[clip_grad]") {
     Tensor a = tensor({1.0, 2.0}).requires_grad_();
     Tensor b = tensor({2.0}).requires_grad_();
     Tensor untouched = tensor({5.0}).requires_grad_();  // no gradient: skipped
@@ -20,7 +20,7 @@ TEST_CASE("clip_grad_norm: scales all gradients together when their global norm 
     CHECK_FALSE(untouched.grad().defined());
 }
 
-TEST_CASE("clip_grad_norm: leaves small gradients alone and reports non-finite norms without scaling") {
+TEST_CASE("clip_grad_norm: leaves small gradients alone and reports non-finite norms without scaling", "[clip_grad]") {
     Tensor a = tensor({0.1, 0.2}).requires_grad_();
     (a * a).sum().backward();
     CHECK(clip_grad_norm({a}, 10.0) == Approx(std::sqrt(0.04 + 0.16)).epsilon(1e-5));

@@ -32,7 +32,7 @@ double abs_max(const Tensor& t) {
 
 }  // namespace
 
-TEST_CASE("determinism: repeated runs with the same seed and threads are bit-identical") {
+TEST_CASE("determinism: repeated runs with the same seed and threads are bit-identical", "[determinism][threads]") {
     for (int threads : {1, 2}) {
         std::vector<Tensor> first = step(threads), second = step(threads);
         for (size_t i = 0; i < first.size(); ++i)
@@ -40,7 +40,7 @@ TEST_CASE("determinism: repeated runs with the same seed and threads are bit-ide
     }
 }
 
-TEST_CASE("determinism: 1 and 2 threads agree within float32 rounding") {
+TEST_CASE("determinism: 1 and 2 threads agree within float32 rounding", "[determinism][threads]") {
     // BLAS splits long sums differently with more threads, so an element that is a sum of many terms can move by a
     // few float32 ulps of the terms' size: compare against each tensor's scale, not each element's.
     std::vector<Tensor> one = step(1), two = step(2);

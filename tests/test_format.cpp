@@ -53,7 +53,7 @@ std::string floats(const std::vector<int64_t>& shape, const std::vector<double>&
 
 }  // namespace
 
-TEST_CASE("format: the notebook examples print like PyTorch") {
+TEST_CASE("format: the notebook examples print like PyTorch", "[format]") {
     CHECK(floats({2, 2}, f32({0.1808, -0.0700, -0.3596, -0.9152})) ==
           R"(tensor([[ 0.1808, -0.0700],
         [-0.3596, -0.9152]]))");
@@ -70,14 +70,14 @@ TEST_CASE("format: the notebook examples print like PyTorch") {
           R"(tensor([0.1925, 0.1426, 0.2351, 0.1426, 0.2872]))");
 }
 
-TEST_CASE("format: a long 1-D row wraps at 80 columns under the first element") {
+TEST_CASE("format: a long 1-D row wraps at 80 columns under the first element", "[format]") {
     CHECK(floats({20}, pattern(20)) ==
           R"(tensor([-3.1250, -0.8125,  1.5000, -2.5000, -0.1875,  2.1250, -1.8750,  0.4375,
          2.7500, -1.2500,  1.0625, -2.9375, -0.6250,  1.6875, -2.3125,  0.0000,
          2.3125, -1.6875,  0.6250,  2.9375]))");
 }
 
-TEST_CASE("format: wrapped rows of a matrix are indented one column deeper") {
+TEST_CASE("format: wrapped rows of a matrix are indented one column deeper", "[format]") {
     CHECK(floats({2, 15}, pattern(30)) ==
           R"(tensor([[-3.1250, -0.8125,  1.5000, -2.5000, -0.1875,  2.1250, -1.8750,  0.4375,
           2.7500, -1.2500,  1.0625, -2.9375, -0.6250,  1.6875, -2.3125],
@@ -85,7 +85,7 @@ TEST_CASE("format: wrapped rows of a matrix are indented one column deeper") {
          -0.4375,  1.8750, -2.1250,  0.1875,  2.5000, -1.5000,  0.8125]]))");
 }
 
-TEST_CASE("format: blocks of 3-D and 4-D tensors are separated by blank lines") {
+TEST_CASE("format: blocks of 3-D and 4-D tensors are separated by blank lines", "[format]") {
     CHECK(floats({2, 3, 4}, pattern(24)) ==
           R"(tensor([[[-3.1250, -0.8125,  1.5000, -2.5000],
          [-0.1875,  2.1250, -1.8750,  0.4375],
@@ -109,7 +109,7 @@ TEST_CASE("format: blocks of 3-D and 4-D tensors are separated by blank lines") 
           [-2.3125,  0.0000]]]]))");
 }
 
-TEST_CASE("format: tensors with more than 1000 elements are summarized with ...") {
+TEST_CASE("format: tensors with more than 1000 elements are summarized with ...", "[format]") {
     CHECK(floats({2000}, pattern(2000)) ==
           R"(tensor([-3.1250, -0.8125,  1.5000,  ...,  0.5000,  2.8125, -1.1875]))");
     CHECK(floats({40, 50}, pattern(2000)) ==
@@ -124,7 +124,7 @@ TEST_CASE("format: tensors with more than 1000 elements are summarized with ..."
           R"(tensor([   0,    1,    2,  ...,  998,  999, 1000]))");
 }
 
-TEST_CASE("format: a summarized 3-D tensor elides rows and whole blocks") {
+TEST_CASE("format: a summarized 3-D tensor elides rows and whole blocks", "[format]") {
     CHECK(floats({11, 10, 12}, pattern(11 * 10 * 12)) ==
           R"(tensor([[[-3.1250, -0.8125,  1.5000,  ..., -1.2500,  1.0625, -2.9375],
          [-0.6250,  1.6875, -2.3125,  ...,  1.2500, -2.7500, -0.4375],
@@ -177,14 +177,14 @@ TEST_CASE("format: a summarized 3-D tensor elides rows and whole blocks") {
          [-2.0625,  0.2500,  2.5625,  ..., -0.1875,  2.1250, -1.8750]]]))");
 }
 
-TEST_CASE("format: the style of a summarized tensor ignores the hidden middle") {
+TEST_CASE("format: the style of a summarized tensor ignores the hidden middle", "[format]") {
     std::vector<double> v(2000, 0.25);
     v[0] = 0.5;
     v[1000] = 1e10;  // would force scientific notation if it were shown
     CHECK(floats({2000}, v) == R"(tensor([0.5000, 0.2500, 0.2500,  ..., 0.2500, 0.2500, 0.2500]))");
 }
 
-TEST_CASE("format: scientific notation is used for tiny, huge or widely spread values") {
+TEST_CASE("format: scientific notation is used for tiny, huge or widely spread values", "[format]") {
     CHECK(floats({3}, f32({1e-5, 0.5, -2.0})) ==
           R"(tensor([ 1.0000e-05,  5.0000e-01, -2.0000e+00]))");
     CHECK(floats({2}, f32({0.5, 1500.25})) == R"(tensor([5.0000e-01, 1.5002e+03]))");
@@ -194,7 +194,7 @@ TEST_CASE("format: scientific notation is used for tiny, huge or widely spread v
           R"(tensor([1.0000e-100,  1.0000e+00, 1.0000e+100], dtype=torch.float64))");
 }
 
-TEST_CASE("format: whole-number floats print with a trailing dot") {
+TEST_CASE("format: whole-number floats print with a trailing dot", "[format]") {
     CHECK(floats({4}, {1, -20, 300, 0}) == R"(tensor([  1., -20., 300.,   0.]))");
     CHECK(floats({2, 2}, {0, 0, 0, 0}) == R"(tensor([[0., 0.],
         [0., 0.]]))");
@@ -202,7 +202,7 @@ TEST_CASE("format: whole-number floats print with a trailing dot") {
     CHECK(floats({2}, {-0.0, 0.5}) == R"(tensor([-0.0000, 0.5000]))");
 }
 
-TEST_CASE("format: nan and inf are right-aligned but do not widen the columns") {
+TEST_CASE("format: nan and inf are right-aligned but do not widen the columns", "[format]") {
     CHECK(floats({5}, {kNaN, 1.5, kInf, -kInf, 0}) ==
           R"(tensor([   nan, 1.5000,    inf,   -inf, 0.0000]))");
     CHECK(floats({3}, {kNaN, 2, kInf}) == R"(tensor([nan, 2., inf]))");
@@ -211,7 +211,7 @@ TEST_CASE("format: nan and inf are right-aligned but do not widen the columns") 
     CHECK(floats({2}, {std::copysign(kNaN, -1.0), 1}) == R"(tensor([nan, 1.]))");
 }
 
-TEST_CASE("format: int64 tensors print plain integers") {
+TEST_CASE("format: int64 tensors print plain integers", "[format]") {
     CHECK(integers({3}, {1, 2, 3}) == R"(tensor([1, 2, 3]))");
     CHECK(integers({2, 2}, {-100, 5, 20000, 0}) ==
           R"(tensor([[ -100,     5],
@@ -232,7 +232,7 @@ TEST_CASE("format: int64 tensors print every value exactly, the extremes too", "
                         "format_tensor: integers are formatted from int64 values, exactly");
 }
 
-TEST_CASE("format: bool tensors print True and False aligned") {
+TEST_CASE("format: bool tensors print True and False aligned", "[format]") {
     CHECK(format_tensor({2}, {1, 0}, ValueKind::Boolean) == R"(tensor([ True, False]))");
     CHECK(format_tensor({2}, {1, 1}, ValueKind::Boolean) == R"(tensor([True, True]))");
     CHECK(format_tensor({2, 3}, {1, 0, 1, 0, 0, 1}, ValueKind::Boolean) ==
@@ -240,7 +240,7 @@ TEST_CASE("format: bool tensors print True and False aligned") {
         [False, False,  True]]))");
 }
 
-TEST_CASE("format: 0-d tensors print a bare value") {
+TEST_CASE("format: 0-d tensors print a bare value", "[format]") {
     CHECK(floats({}, f32({0.1808})) == R"(tensor(0.1808))");
     CHECK(floats({}, {3}) == R"(tensor(3.))");
     CHECK(floats({}, f32({1e-5})) == R"(tensor(1.0000e-05))");
@@ -251,7 +251,7 @@ TEST_CASE("format: 0-d tensors print a bare value") {
     CHECK(format_tensor({}, {1}, ValueKind::Boolean) == R"(tensor(True))");
 }
 
-TEST_CASE("format: empty tensors print [] and their size unless 1-D") {
+TEST_CASE("format: empty tensors print [] and their size unless 1-D", "[format]") {
     CHECK(floats({0}, {}) == R"(tensor([]))");
     CHECK(floats({0, 3}, {}) == R"(tensor([], size=(0, 3)))");
     CHECK(floats({2, 0, 4}, {}) == R"(tensor([], size=(2, 0, 4)))");
@@ -259,7 +259,7 @@ TEST_CASE("format: empty tensors print [] and their size unless 1-D") {
           R"(tensor([], dtype=torch.int64))");
 }
 
-TEST_CASE("format: suffixes follow the values on the same line when they fit") {
+TEST_CASE("format: suffixes follow the values on the same line when they fit", "[format]") {
     CHECK(floats({2}, {1.5, 2.5}, {"dtype=torch.float64"}) ==
           R"(tensor([1.5000, 2.5000], dtype=torch.float64))");
     CHECK(floats({2}, {1.5, 2.5}, {"requires_grad=True"}) ==
@@ -273,7 +273,7 @@ TEST_CASE("format: suffixes follow the values on the same line when they fit") {
          2.7500, -1.2500], grad_fn=<MulBackward0>))");
 }
 
-TEST_CASE("format: a suffix that would pass 80 columns moves to its own line") {
+TEST_CASE("format: a suffix that would pass 80 columns moves to its own line", "[format]") {
     CHECK(floats({8}, pattern(8), {"requires_grad=True"}) ==
           R"(tensor([-3.1250, -0.8125,  1.5000, -2.5000, -0.1875,  2.1250, -1.8750,  0.4375],
        requires_grad=True))");
@@ -282,7 +282,7 @@ TEST_CASE("format: a suffix that would pass 80 columns moves to its own line") {
        requires_grad=True))");
 }
 
-TEST_CASE("format: a shape that does not match the values is rejected") {
+TEST_CASE("format: a shape that does not match the values is rejected", "[format]") {
     CHECK_THROWS_AS(floats({2, 2}, {1, 2, 3}), std::invalid_argument);
     CHECK_THROWS_AS(floats({-1}, {}), std::invalid_argument);
 }

@@ -58,7 +58,7 @@ Tensor input(const ag::Shape& shape) { return ag::randn(shape, DType::Float64).r
 
 }  // namespace
 
-TEST_CASE("gradcheck: passes on correct ops") {
+TEST_CASE("gradcheck: passes on correct ops", "[gradcheck]") {
     ag::manual_seed(100);
     Fn f = [](const std::vector<Tensor>& in) { return ag::matmul(in[0], in[1]).tanh(); };
     ag::GradcheckResult r = ag::gradcheck(f, {input({3, 4}), input({4, 2})});
@@ -70,7 +70,8 @@ TEST_CASE("gradcheck: passes on correct ops") {
     CHECK(ag::gradcheck([](const std::vector<Tensor>& in) { return triple(in[0]); }, {input({5})}).passed);
 }
 
-TEST_CASE("gradcheck: catches a backward off by a factor 2 and names the input, element, analytic and numeric") {
+TEST_CASE("gradcheck: catches a backward off by a factor 2 and names the input, element, analytic and numeric",
+          "[gradcheck]") {
     ag::manual_seed(101);
     Tensor a = input({2, 3}), b = input({2, 3});
     ag::GradcheckResult r = ag::gradcheck([](const std::vector<Tensor>& in) { return mul_wrong_db(in[0], in[1]); }, {a, b});
@@ -91,7 +92,7 @@ TEST_CASE("gradcheck: catches a backward off by a factor 2 and names the input, 
                              Contains("numeric"));
 }
 
-TEST_CASE("gradcheck: catches a wrong sign on one element of the gradient") {
+TEST_CASE("gradcheck: catches a wrong sign on one element of the gradient", "[gradcheck]") {
     ag::manual_seed(102);
     Tensor x = input({2, 3});
     ag::GradcheckResult r = ag::gradcheck([](const std::vector<Tensor>& in) { return triple(in[0], 0, 4); }, {x});
@@ -108,7 +109,7 @@ TEST_CASE("gradcheck: catches a wrong sign on one element of the gradient") {
     CHECK_THAT(r.report, Contains("atol 1e-05") && Contains("rtol 0.001"));
 }
 
-TEST_CASE("gradcheck: catches a gradient in the wrong order, which a plain sum would hide") {
+TEST_CASE("gradcheck: catches a gradient in the wrong order, which a plain sum would hide", "[gradcheck]") {
     ag::manual_seed(103);
     Tensor x = input({4});
     auto check_sum = [](const std::vector<Tensor>& in) { return triple_reversed(in[0]).sum(); };
@@ -125,7 +126,7 @@ TEST_CASE("gradcheck: catches a gradient in the wrong order, which a plain sum w
                     .passed);
 }
 
-TEST_CASE("gradcheck: catches a gradient lost to a detach") {
+TEST_CASE("gradcheck: catches a gradient lost to a detach", "[gradcheck]") {
     ag::manual_seed(104);
     // x.detach() * x: backward sees only the second factor (x) while the function changes as 2 x
     ag::GradcheckResult r = ag::gradcheck([](const std::vector<Tensor>& in) { return in[0].detach() * in[0]; },
@@ -135,7 +136,7 @@ TEST_CASE("gradcheck: catches a gradient lost to a detach") {
     CHECK(r.analytic != Approx(r.numeric));
 }
 
-TEST_CASE("gradcheck: refuses float32 inputs with a clear message") {
+TEST_CASE("gradcheck: refuses float32 inputs with a clear message", "[gradcheck]") {
     Tensor x = ag::randn({3}).requires_grad_();
     Fn f = [](const std::vector<Tensor>& in) { return in[0] * 2.0; };
     REQUIRE_THROWS_AS(ag::gradcheck(f, {x}), std::invalid_argument);
@@ -147,20 +148,20 @@ TEST_CASE("gradcheck: refuses float32 inputs with a clear message") {
                         Contains("input 1 is torch.float32"));
 }
 
-TEST_CASE("gradcheck: refuses when no input requires grad") {
+TEST_CASE("gradcheck: refuses when no input requires grad", "[gradcheck]") {
     Fn f = [](const std::vector<Tensor>& in) { return in[0] * 2.0; };
     REQUIRE_THROWS_AS(ag::gradcheck(f, {ag::randn({3}, DType::Float64)}), std::invalid_argument);
     REQUIRE_THROWS_WITH(ag::gradcheck(f, {ag::randn({3}, DType::Float64)}), Contains("gradcheck: no input requires grad"));
     REQUIRE_THROWS_WITH(ag::gradcheck(f, {}), Contains("no input requires grad"));
 }
 
-TEST_CASE("gradcheck: refuses an input that is not a leaf") {
+TEST_CASE("gradcheck: refuses an input that is not a leaf", "[gradcheck]") {
     Tensor x = input({3});
     Fn f = [](const std::vector<Tensor>& in) { return in[0] * 2.0; };
     REQUIRE_THROWS_WITH(ag::gradcheck(f, {x * 1.0}), Contains("gradcheck: input 0 is not a leaf"));
 }
 
-TEST_CASE("gradcheck: restores the inputs' values and their existing .grad") {
+TEST_CASE("gradcheck: restores the inputs' values and their existing .grad", "[gradcheck]") {
     ag::manual_seed(105);
     Tensor a = input({2, 3}), b = input({3, 2});
     ag::matmul(a, b).sum().backward();  // a and b now hold a .grad of their own
@@ -185,14 +186,14 @@ TEST_CASE("gradcheck: restores the inputs' values and their existing .grad") {
     CHECK(b.grad().impl_ptr() == b_grad_impl);
 }
 
-TEST_CASE("gradcheck: leaves an input without a .grad without one") {
+TEST_CASE("gradcheck: leaves an input without a .grad without one", "[gradcheck]") {
     ag::manual_seed(106);
     Tensor x = input({3});
     REQUIRE(ag::gradcheck([](const std::vector<Tensor>& in) { return in[0].exp(); }, {x}));
     CHECK_FALSE(x.grad().defined());
 }
 
-TEST_CASE("gradcheck: skips inputs that do not require grad") {
+TEST_CASE("gradcheck: skips inputs that do not require grad", "[gradcheck]") {
     ag::manual_seed(107);
     // the wrong db is never checked when b needs no gradient; an int64 index input is skipped too
     Tensor a = input({2, 3}), b = ag::randn({2, 3}, DType::Float64);
@@ -207,7 +208,7 @@ TEST_CASE("gradcheck: skips inputs that do not require grad") {
               .passed);
 }
 
-TEST_CASE("gradcheck: honours atol") {
+TEST_CASE("gradcheck: honours atol", "[gradcheck]") {
     ag::manual_seed(108);
     Tensor x = input({3});
     // analytic 3 * (1 + 1e-4) against numeric 3: an absolute error of 3e-4
@@ -219,7 +220,7 @@ TEST_CASE("gradcheck: honours atol") {
     CHECK(ag::gradcheck(f, {x}).passed);  // the defaults allow 1e-5 + 1e-3 * 3
 }
 
-TEST_CASE("gradcheck: honours rtol") {
+TEST_CASE("gradcheck: honours rtol", "[gradcheck]") {
     ag::manual_seed(109);
     Tensor x = input({3});
     Fn f = [](const std::vector<Tensor>& in) { return triple(in[0], 1e-2); };
@@ -228,7 +229,7 @@ TEST_CASE("gradcheck: honours rtol") {
     CHECK_FALSE(ag::gradcheck(f, {x}).passed);  // 3e-2 > 1e-5 + 1e-3 * 3
 }
 
-TEST_CASE("gradcheck: honours eps") {
+TEST_CASE("gradcheck: honours eps", "[gradcheck]") {
     ag::manual_seed(110);
     // central differences of x^3 are off by eps^2 exactly: 1e-2 with eps = 0.1, far below atol with the default
     Fn cube = [](const std::vector<Tensor>& in) { return in[0].pow(3.0); };
@@ -239,7 +240,7 @@ TEST_CASE("gradcheck: honours eps") {
     CHECK(coarse.numeric - coarse.analytic == Approx(0.01).epsilon(1e-6));
 }
 
-TEST_CASE("gradcheck: reports a NaN gradient as a failure") {
+TEST_CASE("gradcheck: reports a NaN gradient as a failure", "[gradcheck]") {
     ag::manual_seed(111);
     Tensor x = input({2});
     auto f = [](const std::vector<Tensor>& in) {
@@ -255,7 +256,7 @@ TEST_CASE("gradcheck: reports a NaN gradient as a failure") {
     CHECK_THAT(r.report, Contains("nan"));
 }
 
-TEST_CASE("gradcheck: when the function throws, the inputs' values and .grad are restored") {
+TEST_CASE("gradcheck: when the function throws, the inputs' values and .grad are restored", "[gradcheck]") {
     ag::Tensor x = ag::tensor({1.0, 2.0}, ag::DType::Float64).requires_grad_();
     (x * 3.0).sum().backward();
     ag::Tensor grad_before = x.grad();

@@ -17,7 +17,7 @@ Tensor wrong_double(const Tensor& x) {
 
 }  // namespace
 
-TEST_CASE("PassesGradcheck: a correct op passes inside REQUIRE_THAT") {
+TEST_CASE("PassesGradcheck: a correct op passes inside REQUIRE_THAT", "[gradcheck]") {
     manual_seed(31);
     Tensor a = randn({2, 3}, DType::Float64).requires_grad_();
     Tensor b = randn({3, 2}, DType::Float64).requires_grad_();
@@ -25,7 +25,7 @@ TEST_CASE("PassesGradcheck: a correct op passes inside REQUIRE_THAT") {
                  PassesGradcheck([](const std::vector<Tensor>& in) { return tanh(matmul(in[0], in[1])); }));
 }
 
-TEST_CASE("PassesGradcheck: a wrong backward fails and its description carries the report") {
+TEST_CASE("PassesGradcheck: a wrong backward fails and its description carries the report", "[gradcheck]") {
     Tensor x = tensor({1.0, 2.0}, DType::Float64).requires_grad_();
     PassesGradcheck matcher([](const std::vector<Tensor>& in) { return wrong_double(in[0]); });
     CHECK_FALSE(matcher.match({x}));

@@ -6,7 +6,7 @@
 
 using namespace ag;
 
-TEST_CASE("print_graph: lists the ops in backward's order with names, shapes and inputs") {
+TEST_CASE("print_graph: lists the ops in backward's order with names, shapes and inputs", "[graph_dump]") {
     Tensor w = ones({3, 2}).requires_grad_();
     w.set_name("w");
     Tensor x = ones({4, 3});
@@ -21,7 +21,7 @@ TEST_CASE("print_graph: lists the ops in backward's order with names, shapes and
     CHECK(text.find("grad") == std::string::npos);  // no gradients before backward
 }
 
-TEST_CASE("to_dot: one node per tensor, edges from inputs to results, gradients after backward") {
+TEST_CASE("to_dot: one node per tensor, edges from inputs to results, gradients after backward", "[graph_dump]") {
     Tensor a = tensor({1.0, 2.0}).requires_grad_();
     Tensor y = (a * 3.0).sum();
     y.backward(Tensor(), /*retain_graph=*/true);
@@ -34,7 +34,7 @@ TEST_CASE("to_dot: one node per tensor, edges from inputs to results, gradients 
     CHECK(dot.back() == '\n');
 }
 
-TEST_CASE("print_graph: a Head names its packed projection, its parameters and its output") {
+TEST_CASE("print_graph: a Head names its packed projection, its parameters and its output", "[graph_dump]") {
     manual_seed(0);
     Tensor x = randn({2, 4, 8});
     Head head(8, 4);

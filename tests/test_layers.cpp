@@ -1,7 +1,11 @@
-// Layers: PyTorch's numbers for the same seed, gradcheck wrt input and every parameter, causality, fused == composed.
+// Layers: PyTorch's numbers for the same seed (initial values: tests/fixtures/init_fixtures.inc, outputs and
+// gradients: tests/fixtures/layer_fixtures.inc), gradcheck wrt input and every parameter, causality, fused ==
+// composed.
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 
 #include "engine/engine.h"
@@ -9,6 +13,7 @@
 #include "tests/check_close.h"
 
 namespace {
+#include "tests/fixtures/init_fixtures.inc"
 #include "tests/fixtures/layer_fixtures.inc"
 }  // namespace
 
@@ -34,18 +39,33 @@ void gradcheck_module(M& module, const Shape& x_shape) {
     CHECK(jacobian.passed);
 }
 
-}  // namespace
-
-TEST_CASE("Linear: manual_seed(1337) Linear(32, 16) holds PyTorch's initial weights") {
-    manual_seed(1337);
-    Linear linear(32, 16);
-    std::vector<float> w = linear.weight.to_vector<float>(), b = linear.bias.to_vector<float>();
-    CHECK(std::vector<float>(w.begin(), w.begin() + 4) ==
-          std::vector<float>{-0.14908741f, -0.0015497186f, 0.043521762f, -0.027422257f});
-    CHECK(std::vector<float>(b.begin(), b.begin() + 4) == std::vector<float>{0.023317976f, 0.132548f, 0.15776356f, 0.033231061f});
+// Every value of a float32 tensor equals PyTorch's bit for bit; on failure, names the first that differs and how many do.
+void check_bits(const Tensor& actual, const std::vector<float>& expected) {
+    const std::vector<float> got = actual.to_vector<float>();
+    REQUIRE(got.size() == expected.size());
+    size_t differing = 0, first = got.size();
+    for (size_t i = 0; i < got.size(); ++i)
+        if (std::bit_cast<uint32_t>(got[i]) != std::bit_cast<uint32_t>(expected[i])) {
+            if (differing++ == 0) first = i;
+        }
+    INFO(differing << " of " << got.size() << " values differ; the first at flat index " << first << ": ours "
+                   << (differing ? got[first] : 0.0f) << ", PyTorch " << (differing ? expected[first] : 0.0f));
+    CHECK(differing == 0);
 }
 
-TEST_CASE("Linear: output and gradients match PyTorch for the same seed") {
+}  // namespace
+
+TEST_CASE("Linear: manual_seed(1337) Linear(32, 16) holds PyTorch's initial weight and bias, bit for bit",
+          "[layers][random]") {
+    manual_seed(1337);
+    Linear linear(32, 16);
+    REQUIRE(linear.weight.shape() == Shape{16, 32});
+    REQUIRE(linear.bias.shape() == Shape{16});
+    check_bits(linear.weight, init_fixtures::linear_32_16_weight);  // all 512 values
+    check_bits(linear.bias, init_fixtures::linear_32_16_bias);      // all 16, drawn after the weight
+}
+
+TEST_CASE("Linear: output and gradients match PyTorch for the same seed", "[layers]") {
     manual_seed(11);
     Tensor x = randn({2, 3, 5}).requires_grad_();
     Linear linear(5, 4);
@@ -57,7 +77,7 @@ TEST_CASE("Linear: output and gradients match PyTorch for the same seed") {
     check_close(linear.bias.grad(), layer_fixtures::linear_d_bias);
 }
 
-TEST_CASE("Head: output, attention and gradients match PyTorch for the same seed") {
+TEST_CASE("Head: output, attention and gradients match PyTorch for the same seed", "[layers][attention]") {
     manual_seed(12);
     Tensor x = randn({2, 5, 8}).requires_grad_();
     Head head(8, 4);
@@ -71,7 +91,8 @@ TEST_CASE("Head: output, attention and gradients match PyTorch for the same seed
     check_close(head.value.weight.grad(), layer_fixtures::head_d_value_weight);
 }
 
-TEST_CASE("Head: the notebook's version 4 (B,T,C = 4,8,32, head_size 16, seed 1337) matches PyTorch") {
+TEST_CASE("Head: the notebook's version 4 (B,T,C = 4,8,32, head_size 16, seed 1337) matches PyTorch",
+          "[layers][attention]") {
     manual_seed(1337);
     Tensor x = randn({4, 8, 32});
     Head head(32, 16);
@@ -81,7 +102,7 @@ TEST_CASE("Head: the notebook's version 4 (B,T,C = 4,8,32, head_size 16, seed 13
     CHECK(head.attention(x)[0][1].str() == "tensor([0.3966, 0.6034, 0.0000, 0.0000, 0.0000, 0.0000, 0.0000, 0.0000])");
 }
 
-TEST_CASE("MultiHeadAttention: output and gradients match PyTorch for the same seed") {
+TEST_CASE("MultiHeadAttention: output and gradients match PyTorch for the same seed", "[layers][attention]") {
     manual_seed(13);
     Tensor x = randn({2, 4, 6}).requires_grad_();
     MultiHeadAttention mha(6, 2, 3);
@@ -96,13 +117,14 @@ TEST_CASE("MultiHeadAttention: output and gradients match PyTorch for the same s
     check_close(mha.proj.bias.grad(), layer_fixtures::mha_d_proj_bias);
 }
 
-TEST_CASE("gradcheck: Linear wrt input, weight and bias") {
+TEST_CASE("Linear: gradients wrt input, weight and bias match finite differences", "[layers][gradcheck]") {
     manual_seed(1);
     Linear linear(4, 3);
     gradcheck_module(linear, {2, 3, 4});
 }
 
-TEST_CASE("gradcheck: Head wrt input and key, query, value weights, causal and not") {
+TEST_CASE("Head: gradients wrt input and key, query, value weights, causal and not, match finite differences",
+          "[layers][attention][gradcheck]") {
     manual_seed(2);
     Head head(4, 3);
     gradcheck_module(head, {2, 4, 4});
@@ -110,13 +132,15 @@ TEST_CASE("gradcheck: Head wrt input and key, query, value weights, causal and n
     gradcheck_module(full, {2, 3, 4});
 }
 
-TEST_CASE("gradcheck: MultiHeadAttention wrt input and every parameter") {
+TEST_CASE("MultiHeadAttention: gradients wrt input and every parameter match finite differences",
+          "[layers][attention][gradcheck]") {
     manual_seed(4);
     MultiHeadAttention mha(4, 2, 2);
     gradcheck_module(mha, {2, 3, 4});
 }
 
-TEST_CASE("gradcheck: Embedding and PositionalEmbedding wrt their tables") {
+TEST_CASE("Embedding and PositionalEmbedding: gradients wrt their tables match finite differences",
+          "[layers][gradcheck]") {
     manual_seed(5);
     Embedding emb(5, 3);
     PositionalEmbedding pos(4, 3);
@@ -130,18 +154,19 @@ TEST_CASE("gradcheck: Embedding and PositionalEmbedding wrt their tables") {
     CHECK(r.passed);
 }
 
-TEST_CASE("Embedding: manual_seed(1337) Embedding(65, 32) holds PyTorch's initial table") {
+TEST_CASE("Embedding: manual_seed(1337) Embedding(65, 32) holds PyTorch's initial table, bit for bit",
+          "[layers][random]") {
     manual_seed(1337);
     Embedding emb(65, 32);
-    std::vector<float> w = emb.weight.to_vector<float>();
-    CHECK(std::vector<float>(w.begin(), w.begin() + 3) == std::vector<float>{0.18077159f, -0.069988094f, -0.35962349f});
+    REQUIRE(emb.weight.shape() == Shape{65, 32});
+    check_bits(emb.weight, init_fixtures::embedding_65_32_weight);  // all 2,080 values
     CHECK(emb(tensor({{2, 0}}, DType::Int64)).shape() == Shape{1, 2, 32});
     REQUIRE_THROWS_WITH(emb(tensor({65}, DType::Int64)), Catch::Contains("out of range"));
     PositionalEmbedding pos(8, 4);
     REQUIRE_THROWS_WITH(pos(9), Catch::Contains("block_size = 8"));
 }
 
-TEST_CASE("Head: changing the future never changes the past (causality)") {
+TEST_CASE("Head: changing the future never changes the past (causality)", "[layers][attention]") {
     manual_seed(6);
     Head head(8, 4);
     Tensor x = randn({3, 6, 8});
@@ -154,7 +179,7 @@ TEST_CASE("Head: changing the future never changes the past (causality)") {
     }
 }
 
-TEST_CASE("Module: named parameters come in a stable, PyTorch-like order") {
+TEST_CASE("Module: named parameters come in a stable, PyTorch-like order", "[layers]") {
     MultiHeadAttention mha(8, 2, 4);
     std::vector<std::string> names;
     for (auto& [name, p] : mha.named_parameters()) names.push_back(name);
@@ -172,7 +197,7 @@ TEST_CASE("Module: named parameters come in a stable, PyTorch-like order") {
     CHECK(mha.proj.weight.requires_grad());
 }
 
-TEST_CASE("Linear and Head: wrong input shapes are refused with the expected shape in the message") {
+TEST_CASE("Linear and Head: wrong input shapes are refused with the expected shape in the message", "[layers]") {
     Linear linear(4, 2);
     REQUIRE_THROWS_WITH(linear(zeros({3, 5})), Catch::Contains("in_features = 4") && Catch::Contains("[3, 5]"));
     Head head(4, 2);
@@ -181,7 +206,7 @@ TEST_CASE("Linear and Head: wrong input shapes are refused with the expected sha
 }
 
 TEST_CASE("Module: to() the dtype it already has changes nothing, so an optimiser built before still works",
-          "[module][optim]") {
+          "[layers][optim]") {
     manual_seed(3);
     Linear layer(3, 2);
     AdamW opt(layer.named_parameters(), 0.1);
@@ -195,7 +220,7 @@ TEST_CASE("Module: to() the dtype it already has changes nothing, so an optimise
 }
 
 TEST_CASE("Module: to() another dtype converts each parameter in place; an older optimiser refuses to step",
-          "[module][optim]") {
+          "[layers][optim]") {
     manual_seed(4);
     Linear layer(3, 2);
     SGD sgd(layer.named_parameters(), 0.1);

@@ -1,16 +1,23 @@
-// Losses: mse_loss against torch.nn.functional.mse_loss (fixtures made by tests/fixtures/make_optim_fixtures.py) and
-// finite differences; cross_entropy reached through layers/loss.h.
+// Losses (engine/ops.h's cross_entropy, layers/loss.h's mse_loss): values and gradients against PyTorch 1.13
+// (cross_entropy: tests/fixtures/op_fixtures.inc from tests/fixtures/make_op_fixtures.py; mse_loss:
+// tests/fixtures/loss_fixtures.inc from tests/fixtures/make_optim_fixtures.py), a case worked out by hand,
+// gradcheck in float64, and each error message.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <stdexcept>
+#include <vector>
 
 #include "engine/engine.h"
-#include "tests/check_close.h"
 #include "engine/gradcheck.h"
 #include "layers/loss.h"
 #include "layers/optim.h"
+#include "tests/check_close.h"
+#include "tests/gradcheck_helpers.h"
+#include "tests/op_fixture.h"
 
 using namespace ag;
+using Catch::Contains;
 
 namespace {
 
@@ -37,7 +44,83 @@ Tensor leaf(const std::vector<double>& values, const Shape& shape, DType dtype) 
 
 }  // namespace
 
-TEST_CASE("mse_loss: values and gradients match torch.nn.functional.mse_loss") {
+// ---- cross_entropy ---------------------------------------------------------------------------------------------
+
+TEST_CASE("cross_entropy: a case worked out by hand, through layers/loss.h: log(6) / 2 and (softmax - onehot) / N",
+          "[loss]") {
+    // Row 0 holds log 1, log 2, log 3: softmax [1, 2, 3] / 6, target 2. Row 1 is uniform: softmax 1/3 each, target 0.
+    // loss = (-log(3/6) - log(1/3)) / 2 = log(6) / 2; dlogits = (softmax - onehot(targets)) / N, N = 2.
+    Tensor logits = from_vector(std::vector<double>{0.0, std::log(2.0), std::log(3.0), 0.0, 0.0, 0.0}, {2, 3})
+                        .requires_grad_();
+    Tensor loss = cross_entropy(logits, tensor({2, 0}, DType::Int64));
+    REQUIRE(loss.dim() == 0);
+    CHECK(loss.item() == Approx(std::log(6.0) / 2).epsilon(1e-14));
+    loss.backward();
+    const std::vector<double> dlogits = {1.0 / 12, 1.0 / 6, -1.0 / 4, -1.0 / 3, 1.0 / 6, 1.0 / 6};
+    check_close(logits.grad(), dlogits, 1e-14, 1e-15);
+    // float32 gives the same within its rounding
+    Tensor logits32 = logits.detach().to(DType::Float32).requires_grad_();
+    Tensor loss32 = cross_entropy(logits32, tensor({2, 0}, DType::Int64));
+    CHECK(loss32.item() == Approx(std::log(6.0) / 2).epsilon(1e-6));
+    loss32.backward();
+    check_close(logits32.grad(), dlogits, 1e-6, 1e-7);
+}
+
+TEST_CASE("cross_entropy: the mean loss matches PyTorch, also for logits scaled by 1000", "[loss]") {
+    const DType dt = GENERATE(DType::Float32, DType::Float64);
+    Tensor x = make(fx::ce_x, dt), t = make(fx::ce_t, DType::Int64);
+    check_close(ag::cross_entropy(x, t), fx::cross_entropy_ce, dt);
+    check_close(ag::cross_entropy(x * 1000, t), fx::cross_entropy_ce_x1000, dt);
+}
+
+TEST_CASE("cross_entropy(x @ W + b, targets): the gradients of x, W and the broadcast bias b match PyTorch", "[loss]") {
+    Tensor x = leaf(fxg::lin_x), W = leaf(fxg::lin_W), b = leaf(fxg::lin_b);
+    Tensor loss = ag::cross_entropy(ag::matmul(x, W) + b, make(fxg::lin_t, DType::Int64));
+    check_close(loss, fxg::linear_ce_loss);
+    loss.backward();
+    check_close(x.grad(), fxg::linear_ce_dlin_x);
+    check_close(W.grad(), fxg::linear_ce_dlin_W);
+    check_close(b.grad(), fxg::linear_ce_dlin_b);
+}
+
+TEST_CASE("cross_entropy: a bigram model, cross_entropy((embedding(ids) @ W).view(B*T, V)), has PyTorch's gradients",
+          "[loss]") {
+    Tensor emb = leaf(fxg::lm_emb), W = leaf(fxg::lm_W);
+    Tensor logits = ag::matmul(ag::embedding(emb, make(fxg::lm_ids, DType::Int64)), W);  // (B, T, C) @ (C, V)
+    Tensor loss = ag::cross_entropy(logits.view({8, 6}), make(fxg::lm_t, DType::Int64));
+    check_close(loss, fxg::embedding_ce_loss);
+    loss.backward();
+    check_close(emb.grad(), fxg::embedding_ce_dlm_emb);  // ids repeat: their rows' gradients add up
+    check_close(W.grad(), fxg::embedding_ce_dlm_W);
+}
+
+TEST_CASE("cross_entropy: gradient matches finite differences, also of (B,T,C) logits flattened", "[loss][gradcheck]") {
+    ag::manual_seed(21);
+    Tensor targets = ids({3, 0, 3, 1, 2}, {5});
+    check_unary([targets](const Tensor& logits) { return ag::cross_entropy(logits, targets); }, input({5, 4}));
+    // (B,T,C) logits flattened to (B*T, C), as in the notebooks
+    check_unary([targets](const Tensor& logits) { return ag::cross_entropy(logits.reshape({-1, 4}).slice(0, 0, 5), targets); },
+           input({2, 3, 4}));
+}
+
+TEST_CASE("cross_entropy: checks its targets and the shape of its logits", "[loss][errors]") {
+    Tensor logits = ag::ones({3, 4});
+    REQUIRE_THROWS_AS(ag::cross_entropy(logits, ids({0, 4, 1})), std::invalid_argument);
+    REQUIRE_THROWS_WITH(ag::cross_entropy(logits, ids({0, 4, 1})),
+                        "cross_entropy: target 4 at position 1 is out of range for 4 classes");
+    REQUIRE_THROWS_WITH(ag::cross_entropy(logits, ids({0, 1, -1})), Contains("target -1 at position 2"));
+    REQUIRE_THROWS_AS(ag::cross_entropy(logits, ag::zeros({3})), std::invalid_argument);
+    REQUIRE_THROWS_WITH(ag::cross_entropy(logits, ag::zeros({3})),
+                        "cross_entropy: targets must be int64 class indices; got torch.float32");
+    REQUIRE_THROWS_WITH(ag::cross_entropy(logits, ids({0, 1})),
+                        "cross_entropy: targets must be (N) for logits (N, C); got [2] for [3, 4]");
+    REQUIRE_THROWS_WITH(ag::cross_entropy(ag::ones({2, 3, 4}), ids({0, 1})),
+                        Contains("cross_entropy: logits must be (N, C); got shape [2, 3, 4]"));
+}
+
+// ---- mse_loss --------------------------------------------------------------------------------------------------
+
+TEST_CASE("mse_loss: values and gradients match torch.nn.functional.mse_loss", "[loss]") {
     for (const MseFixture& c : kMseCases) {
         INFO("shape " << shape_str(c.shape));
         Tensor x = leaf(c.input, c.shape, DType::Float32);
@@ -51,7 +134,7 @@ TEST_CASE("mse_loss: values and gradients match torch.nn.functional.mse_loss") {
     }
 }
 
-TEST_CASE("mse_loss: gradient wrt input and target matches finite differences") {
+TEST_CASE("mse_loss: gradient wrt input and target matches finite differences", "[loss][gradcheck]") {
     auto f = [](const std::vector<Tensor>& in) { return mse_loss(in[0], in[1]); };
     for (const MseFixture& c : kMseCases) {
         Tensor x = leaf(c.input, c.shape, DType::Float64), y = leaf(c.target, c.shape, DType::Float64);
@@ -61,7 +144,7 @@ TEST_CASE("mse_loss: gradient wrt input and target matches finite differences") 
     }
 }
 
-TEST_CASE("mse_loss: input and target must have the same shape and dtype") {
+TEST_CASE("mse_loss: input and target must have the same shape and dtype", "[loss][errors]") {
     REQUIRE_THROWS_WITH(mse_loss(zeros({2, 3}), zeros({3})),
                         "mse_loss: input and target must have the same shape; got [2, 3] and [3]");
     REQUIRE_THROWS_WITH(mse_loss(zeros({3}), zeros({3}, DType::Float64)),
@@ -71,7 +154,7 @@ TEST_CASE("mse_loss: input and target must have the same shape and dtype") {
                         Catch::EndsWith("got torch.int64 and torch.int64"));
 }
 
-TEST_CASE("mse_loss: SGD with momentum minimising it follows PyTorch step by step") {
+TEST_CASE("mse_loss: SGD with momentum minimising it follows PyTorch step by step", "[loss][optim]") {
     const Shape shape{3, 4};
     Tensor p = leaf(kMseSgd.start, shape, DType::Float32);
     Tensor target = from_vector(kMseSgd.target, shape).to(DType::Float32);
@@ -83,10 +166,4 @@ TEST_CASE("mse_loss: SGD with momentum minimising it follows PyTorch step by ste
         INFO("after step " << step + 1);
         check_close(p, kMseSgd.after[step], kRtol32, kAtol32);
     }
-}
-
-TEST_CASE("cross_entropy: is available from layers/loss.h") {
-    // Uniform logits: every class has probability 1/C, so the loss is log(C).
-    Tensor loss = cross_entropy(zeros({2, 5}), tensor({0, 3}, DType::Int64));
-    CHECK(loss.item() == Approx(std::log(5.0)));
 }

@@ -57,7 +57,8 @@ constexpr bool kSanitized = false;
 
 }  // namespace
 
-TEST_CASE("memory: a chain of a million ops runs backward, and everything returns to the baseline") {
+TEST_CASE("memory: a chain of a million ops runs backward, and everything returns to the baseline",
+          "[memory][autograd]") {
     const Held before = held();
     {
         Tensor x = tensor(1.0).requires_grad_();
@@ -78,7 +79,8 @@ TEST_CASE("memory: a chain of a million ops runs backward, and everything return
     CHECK(held() == before);
 }
 
-TEST_CASE("memory: a fan-in of a million nodes into one sum runs backward and returns to the baseline") {
+TEST_CASE("memory: a fan-in of a million nodes into one sum runs backward and returns to the baseline",
+          "[memory][autograd]") {
     const Held before = held();
     {
         Tensor x = tensor({1.0}, DType::Float64).requires_grad_();
@@ -92,7 +94,8 @@ TEST_CASE("memory: a fan-in of a million nodes into one sum runs backward and re
     CHECK(held() == before);
 }
 
-TEST_CASE("memory: 1000 training steps keep the engine's memory and the process's resident memory flat") {
+TEST_CASE("memory: 1000 training steps keep the engine's memory and the process's resident memory flat",
+          "[memory][autograd]") {
     const trainer::Task& task = trainer::find_task("lookup");
     manual_seed(5);
     trainer::AttentionModel model({task.V, task.T, 32, 16, 1});

@@ -37,20 +37,20 @@ Tensor version1(const Tensor& x) {
 
 }  // namespace
 
-TEST_CASE("notebook: manual_seed(1337) randn(4, 8, 2) prints the notebook's x[0]") {
+TEST_CASE("notebook: manual_seed(1337) randn(4, 8, 2) prints the notebook's x[0]", "[notebook]") {
     manual_seed(1337);
     Tensor x = randn({4, 8, 2});
     CHECK(x.shape() == Shape{4, 8, 2});
     CHECK(x[0].str() == kX0);
 }
 
-TEST_CASE("notebook: version 1 (loops) prints the notebook's xbow[0]") {
+TEST_CASE("notebook: version 1 (loops) prints the notebook's xbow[0]", "[notebook]") {
     manual_seed(1337);
     Tensor x = randn({4, 8, 2});
     CHECK(version1(x)[0].str() == kXbow0);
 }
 
-TEST_CASE("notebook: versions 1, 2 and 3 agree") {
+TEST_CASE("notebook: versions 1, 2 and 3 agree", "[notebook]") {
     manual_seed(1337);
     Tensor x = randn({4, 8, 2});
     Tensor wei = tril(ones({8, 8}));
@@ -65,7 +65,7 @@ TEST_CASE("notebook: versions 1, 2 and 3 agree") {
     CHECK(logits.str().rfind("tensor([[0., -inf, -inf, -inf, -inf, -inf, -inf, -inf],", 0) == 0);
 }
 
-TEST_CASE("notebook: the 5x5 averaging example prints the notebook's a, b and c") {
+TEST_CASE("notebook: the 5x5 averaging example prints the notebook's a, b and c", "[notebook]") {
     manual_seed(1337);
     randn({4, 8, 2});  // the notebook drew x first
     Tensor a = tril(ones({5, 5}));
@@ -89,7 +89,7 @@ TEST_CASE("notebook: the 5x5 averaging example prints the notebook's a, b and c"
         [ 0.1986, -0.2914,  0.2467,  0.4288, -0.6464]]))");
 }
 
-TEST_CASE("notebook: the softmax example shows scaling by 8 sharpening towards one-hot") {
+TEST_CASE("notebook: the softmax example shows scaling by 8 sharpening towards one-hot", "[notebook][softmax]") {
     Tensor logits = tensor({0.1, -0.2, 0.3, -0.2, 0.5});
     CHECK(softmax(logits, -1).str() == "tensor([0.1925, 0.1426, 0.2351, 0.1426, 0.2872])");
     CHECK(softmax(logits * 8.0, -1).str() == "tensor([0.0326, 0.0030, 0.1615, 0.0030, 0.8000])");

@@ -89,7 +89,7 @@ std::vector<std::string> names(const NamedTensors& named) {
 
 // ---- SGD ------------------------------------------------------------------------------------------------------------
 
-TEST_CASE("SGD: five steps of each variant match torch.optim.SGD in float32 and float64") {
+TEST_CASE("SGD: five steps of each variant match torch.optim.SGD in float32 and float64", "[optim]") {
     for (const SgdFixture& c : kSgdCases)
         for (DType dtype : {DType::Float32, DType::Float64}) {
             INFO("case '" << c.name << "', " << dtype_name(dtype));
@@ -99,7 +99,7 @@ TEST_CASE("SGD: five steps of each variant match torch.optim.SGD in float32 and 
         }
 }
 
-TEST_CASE("SGD: state() has a momentum buffer per parameter and their started flags, from construction") {
+TEST_CASE("SGD: state() has a momentum buffer per parameter and their started flags, from construction", "[optim]") {
     NamedTensors params = make_params(DType::Float32);
     SGD plain(params, 0.1);
     SGD with_momentum(params, 0.1, 0.9);
@@ -124,7 +124,7 @@ TEST_CASE("SGD: state() has a momentum buffer per parameter and their started fl
     CHECK(with_momentum.state()[0].second.data<float>() == buffer);  // updated in place, never reallocated
 }
 
-TEST_CASE("SGD: invalid hyper-parameters are refused with a message naming them") {
+TEST_CASE("SGD: invalid hyper-parameters are refused with a message naming them", "[optim]") {
     NamedTensors params = make_params(DType::Float32);
     REQUIRE_THROWS_WITH(SGD(params, -0.1), "SGD: lr must be non-negative; got -0.1");
     REQUIRE_THROWS_WITH(SGD(params, 0.1, -0.5), "SGD: momentum must be non-negative; got -0.5");
@@ -140,7 +140,7 @@ TEST_CASE("SGD: invalid hyper-parameters are refused with a message naming them"
 
 // ---- AdamW ----------------------------------------------------------------------------------------------------------
 
-TEST_CASE("AdamW: five steps match torch.optim.AdamW in float32 and float64") {
+TEST_CASE("AdamW: five steps match torch.optim.AdamW in float32 and float64", "[optim]") {
     for (const AdamWFixture& c : kAdamWCases)
         for (DType dtype : {DType::Float32, DType::Float64}) {
             INFO("case '" << c.name << "', " << dtype_name(dtype));
@@ -150,7 +150,7 @@ TEST_CASE("AdamW: five steps match torch.optim.AdamW in float32 and float64") {
         }
 }
 
-TEST_CASE("AdamW: default hyper-parameters are PyTorch's") {
+TEST_CASE("AdamW: default hyper-parameters are PyTorch's", "[optim]") {
     AdamW opt(make_params(DType::Float32));
     CHECK(opt.lr == 1e-3);
     CHECK(opt.beta1 == 0.9);
@@ -159,7 +159,7 @@ TEST_CASE("AdamW: default hyper-parameters are PyTorch's") {
     CHECK(opt.weight_decay == 1e-2);
 }
 
-TEST_CASE("AdamW: state() names the step count and each parameter's exp_avg and exp_avg_sq") {
+TEST_CASE("AdamW: state() names the step count and each parameter's exp_avg and exp_avg_sq", "[optim]") {
     NamedTensors params = make_params(DType::Float64);
     AdamW opt(params);
     NamedTensors state = opt.state();
@@ -182,7 +182,7 @@ TEST_CASE("AdamW: state() names the step count and each parameter's exp_avg and 
         CHECK(after[i].second.impl().storage == state[i].second.impl().storage);
 }
 
-TEST_CASE("AdamW: the step count advances once per step and is read from the state tensor") {
+TEST_CASE("AdamW: the step count advances once per step and is read from the state tensor", "[optim]") {
     NamedTensors params = make_params(DType::Float32);
     AdamW opt(params);
     opt.step();  // no parameter has a gradient yet: nothing happens
@@ -198,7 +198,7 @@ TEST_CASE("AdamW: the step count advances once per step and is read from the sta
     CHECK(opt.state()[0].second.item() == 42);
 }
 
-TEST_CASE("AdamW: a checkpoint loaded into a fresh optimiser resumes as PyTorch's would") {
+TEST_CASE("AdamW: a checkpoint loaded into a fresh optimiser resumes as PyTorch's would", "[optim]") {
     // Two steps taken here leave the state PyTorch had after two steps.
     NamedTensors params = make_params(DType::Float32);
     AdamWFixture c = kAdamWCases[0];
@@ -225,7 +225,7 @@ TEST_CASE("AdamW: a checkpoint loaded into a fresh optimiser resumes as PyTorch'
     check_trajectory(resumed, fresh, c.float32, /*first=*/2);
 }
 
-TEST_CASE("AdamW: invalid hyper-parameters are refused with a message naming them") {
+TEST_CASE("AdamW: invalid hyper-parameters are refused with a message naming them", "[optim]") {
     NamedTensors params = make_params(DType::Float32);
     REQUIRE_THROWS_WITH(AdamW(params, -1e-3), "AdamW: lr must be non-negative; got -0.001");
     REQUIRE_THROWS_WITH(AdamW(params, 1e-3, 1.5), "AdamW: beta1 must be in [0, 1); got 1.5");
@@ -239,7 +239,7 @@ TEST_CASE("AdamW: invalid hyper-parameters are refused with a message naming the
 
 // ---- both, and the Optimizer base -----------------------------------------------------------------------------------
 
-TEST_CASE("Optimizer: parameters without a gradient are skipped") {
+TEST_CASE("Optimizer: parameters without a gradient are skipped", "[optim]") {
     Tensor a = leaf({1, 2}, {2}, DType::Float32), b = leaf({3, 4}, {2}, DType::Float32);
     SGD sgd({{"a", a}, {"b", b}}, 0.1, 0.9);
     AdamW adamw({{"a", a}, {"b", b}}, 0.1);
@@ -253,7 +253,7 @@ TEST_CASE("Optimizer: parameters without a gradient are skipped") {
     CHECK(adamw.state()[3].second.to_vector<float>() == std::vector<float>{0, 0});  // exp_avg.b untouched
 }
 
-TEST_CASE("Optimizer: step updates the parameters in place, outside the graph, with the current lr") {
+TEST_CASE("Optimizer: step updates the parameters in place, outside the graph, with the current lr", "[optim]") {
     Linear layer(3, 2);
     const float* storage = layer.weight.data<float>();
     SGD opt(layer.named_parameters(), 0.5);
@@ -270,7 +270,7 @@ TEST_CASE("Optimizer: step updates the parameters in place, outside the graph, w
     for (size_t i = 0; i < before.size(); ++i) CHECK(layer.weight.to_vector<float>()[i] == before[i] - 2.0f);
 }
 
-TEST_CASE("Optimizer: a gradient of the wrong shape is refused before any parameter changes") {
+TEST_CASE("Optimizer: a gradient of the wrong shape is refused before any parameter changes", "[optim]") {
     Tensor a = leaf({1, 2}, {2}, DType::Float32), b = leaf({3, 4}, {2}, DType::Float32);
     AdamW opt({{"a", a}, {"b", b}});
     sum(a * b).backward();
@@ -281,7 +281,7 @@ TEST_CASE("Optimizer: a gradient of the wrong shape is refused before any parame
     CHECK(opt.step_count() == 0);
 }
 
-TEST_CASE("Optimizer: zero_grad zeroes every parameter's gradient") {
+TEST_CASE("Optimizer: zero_grad zeroes every parameter's gradient", "[optim]") {
     NamedTensors params = make_params(DType::Float32);
     AdamW opt(params);
     set_grads(params, 0);
@@ -289,7 +289,8 @@ TEST_CASE("Optimizer: zero_grad zeroes every parameter's gradient") {
     for (const auto& [name, p] : params) CHECK(p.grad().to_vector<float>() == std::vector<float>(p.numel(), 0.0f));
 }
 
-TEST_CASE("Optimizer: every parameter must be a distinct, contiguous leaf with a unique name that requires grad") {
+TEST_CASE("Optimizer: every parameter must be a distinct, contiguous leaf with a unique name that requires grad",
+          "[optim]") {
     Tensor a = leaf({1, 2}, {2}, DType::Float32), b = leaf({1, 2, 3, 4}, {2, 2}, DType::Float32);
     REQUIRE_THROWS_WITH(AdamW({{"a", a}, {"a", b}}), "AdamW: parameter names must be unique; got 'a' twice");
     REQUIRE_THROWS_WITH(SGD({{"a", a}, {"b", a}}, 0.1),
@@ -303,8 +304,7 @@ TEST_CASE("Optimizer: every parameter must be a distinct, contiguous leaf with a
                         "SGD: every parameter must be contiguous; got 'f' with strides [1, 2]");
 }
 
-TEST_CASE("AdamW: a step count that cannot advance (from a checkpoint) is refused before anything changes",
-          "[optim]") {
+TEST_CASE("AdamW: a step count that cannot advance (from a checkpoint) is refused before anything changes", "[optim]") {
     for (int64_t bad : {std::numeric_limits<int64_t>::max(), int64_t{-5}}) {
         Tensor w = leaf({1, 2}, {2}, DType::Float32);
         AdamW opt({{"w", w}}, 0.1);

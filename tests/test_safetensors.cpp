@@ -6,7 +6,7 @@
 
 using namespace checkpoint_test;
 
-TEST_CASE("safetensors: the bytes written match the format worked out by hand") {
+TEST_CASE("safetensors: the bytes written match the format worked out by hand", "[safetensors]") {
     TempDir dir;
     const std::string path = dir.file("tiny.safetensors");
     NamedTensors tensors{{"a", tensor({1.0, -2.0})},
@@ -27,7 +27,7 @@ TEST_CASE("safetensors: the bytes written match the format worked out by hand") 
     CHECK(read_bytes(path) == expected);
 }
 
-TEST_CASE("safetensors: a file built by hand loads, its tensors in the order of their bytes") {
+TEST_CASE("safetensors: a file built by hand loads, its tensors in the order of their bytes", "[safetensors]") {
     TempDir dir;
     const std::string path = dir.file("hand.safetensors");
     // As another writer might lay it out: no metadata, entries not in offset order, spaces, 8-byte padding.
@@ -47,7 +47,8 @@ TEST_CASE("safetensors: a file built by hand loads, its tensors in the order of 
     CHECK(file.tensors[1].second.to_vector<int64_t>() == std::vector<int64_t>{-1, 2});
 }
 
-TEST_CASE("safetensors: every dtype, empty and non-contiguous tensors and metadata round-trip exactly") {
+TEST_CASE("safetensors: every dtype, empty and non-contiguous tensors and metadata round-trip exactly",
+          "[safetensors]") {
     TempDir dir;
     const std::string path = dir.file("all.safetensors");
     const Tensor x = randn({3, 4});
@@ -69,7 +70,7 @@ TEST_CASE("safetensors: every dtype, empty and non-contiguous tensors and metada
     }
 }
 
-TEST_CASE("safetensors: saving refuses undefined tensors and bad or repeated names") {
+TEST_CASE("safetensors: saving refuses undefined tensors and bad or repeated names", "[safetensors]") {
     TempDir dir;
     const std::string path = dir.file("x.safetensors");
     REQUIRE_THROWS_WITH(save_safetensors(path, {{"a", zeros({1})}, {"a", zeros({1})}}),
@@ -80,7 +81,7 @@ TEST_CASE("safetensors: saving refuses undefined tensors and bad or repeated nam
     CHECK(dir.entries().empty());
 }
 
-TEST_CASE("safetensors: truncated files and bad header lengths are refused with the model untouched") {
+TEST_CASE("safetensors: truncated files and bad header lengths are refused with the model untouched", "[safetensors]") {
     TempDir dir;
     manual_seed(0);  // fixed weights: one case reads 4 of their bytes as JSON, which must not all be whitespace
     TinyModel source;
@@ -114,7 +115,7 @@ TEST_CASE("safetensors: truncated files and bad header lengths are refused with 
     REQUIRE_THROWS_WITH(load_checkpoint(huge, model), Catch::Contains("over the format's limit of 100000000 bytes"));
 }
 
-TEST_CASE("safetensors: malformed headers are refused with the model untouched") {
+TEST_CASE("safetensors: malformed headers are refused with the model untouched", "[safetensors]") {
     TempDir dir;
     // TinyModel's layout by hand: fc1.weight F32 [3, 4] at [0, 48), fc1.bias [3] at [48, 60), fc2.weight [2, 3]
     // at [60, 84). Each case below changes one thing.

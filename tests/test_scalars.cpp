@@ -57,7 +57,7 @@ TEST_CASE("scalars: numbers that fit convert as PyTorch converts them", "[scalar
     CHECK((x * 1e300).to_vector<float>() == std::vector<float>(2, INFINITY));  // arithmetic overflows to inf, as in PyTorch
 }
 
-TEST_CASE("scalars: arange with a count beyond int64 is a length_error, not an empty tensor", "[scalar][shape]") {
+TEST_CASE("scalars: arange with a count beyond int64 is a length_error, not an empty tensor", "[scalar][creation]") {
     REQUIRE_THROWS_AS(ag::arange(0, 1e30), std::length_error);
     REQUIRE_THROWS_WITH(ag::arange(0, 1e30), Contains("arange:") && Contains("more elements than a 64-bit size"));
     REQUIRE_THROWS_AS(ag::arange(-1e30, 1e30, 1e10), std::length_error);
@@ -65,7 +65,7 @@ TEST_CASE("scalars: arange with a count beyond int64 is a length_error, not an e
     CHECK(ag::arange(0, 1, 0.25).to_vector<float>() == std::vector<float>{0, 0.25f, 0.5f, 0.75f});
 }
 
-TEST_CASE("scalars: integer tensors compare with a fractional number exactly", "[scalar][compare]") {
+TEST_CASE("scalars: integer tensors compare with a fractional number exactly", "[scalar][elementwise]") {
     Tensor x = int_range();
     CHECK(bools(x == 0.5) == std::vector<bool>{false, false, false});
     CHECK(bools(x != 0.5) == std::vector<bool>{true, true, true});
@@ -79,7 +79,7 @@ TEST_CASE("scalars: integer tensors compare with a fractional number exactly", "
     CHECK(bools(x <= 1.0) == std::vector<bool>{true, true, false});
 }
 
-TEST_CASE("scalars: integer tensors compare with numbers beyond int64 and with NaN", "[scalar][compare]") {
+TEST_CASE("scalars: integer tensors compare with numbers beyond int64 and with NaN", "[scalar][elementwise]") {
     Tensor x = int_range();
     CHECK(bools(x < 1e30) == std::vector<bool>{true, true, true});
     CHECK(bools(x <= 1e30) == std::vector<bool>{true, true, true});
@@ -100,7 +100,7 @@ TEST_CASE("scalars: integer tensors compare with numbers beyond int64 and with N
     CHECK(bools(near > 9007199254740992.0) == std::vector<bool>{true});
 }
 
-TEST_CASE("scalars: bool tensors compare with numbers as 0 and 1", "[scalar][compare]") {
+TEST_CASE("scalars: bool tensors compare with numbers as 0 and 1", "[scalar][elementwise]") {
     Tensor b = ag::from_vector(std::vector<int64_t>{0, 1}, {2}) == 1.0;
     CHECK(bools(b) == std::vector<bool>{false, true});
     CHECK(bools(b < 0.5) == std::vector<bool>{true, false});
@@ -109,7 +109,8 @@ TEST_CASE("scalars: bool tensors compare with numbers as 0 and 1", "[scalar][com
     CHECK(bools(b > -3.0) == std::vector<bool>{true, true});
 }
 
-TEST_CASE("scalars: float tensors compare with the number rounded to their dtype, as PyTorch", "[scalar][compare]") {
+TEST_CASE("scalars: float tensors compare with the number rounded to their dtype, as PyTorch",
+          "[scalar][elementwise]") {
     Tensor x = ag::tensor({0.1, 0.5});  // float32 0.1 is not the double 0.1
     CHECK(bools(x == 0.1) == std::vector<bool>{true, false});
     CHECK(bools(x < 1e300) == std::vector<bool>{true, true});  // 1e300 rounds to inf in float32

@@ -12,7 +12,8 @@
 
 using namespace ag;
 
-TEST_CASE("threads: a frozen model's forward runs on four threads at once, each with one thread's results") {
+TEST_CASE("threads: a frozen model's forward runs on four threads at once, each with one thread's results",
+          "[threads]") {
     const trainer::Task& task = trainer::find_task("lookup");
     for (int64_t heads : {1, 2}) {
         manual_seed(3);
@@ -42,7 +43,7 @@ TEST_CASE("threads: a frozen model's forward runs on four threads at once, each 
     }
 }
 
-TEST_CASE("threads: grad mode and anomaly mode are per thread") {
+TEST_CASE("threads: grad mode and anomaly mode are per thread", "[threads]") {
     NoGradGuard no_grad;
     DetectAnomaly anomaly;
     bool other_grad = false, other_anomaly = true;

@@ -40,20 +40,20 @@ size_t count(const std::string& text, const std::string& needle) {
 
 // ---- tasks ---------------------------------------------------------------------------------------------------------
 
-TEST_CASE("shift task: each position from k on holds the token k steps back") {
+TEST_CASE("shift task: each position from k on holds the token k steps back", "[trainer]") {
     Batch b = label_shift(ag::tensor({{1, 2, 3, 4, 5}, {9, 8, 7, 6, 5}}, DType::Int64), 2);
     CHECK(ints(b.tokens) == std::vector<int64_t>{1, 2, 3, 4, 5, 9, 8, 7, 6, 5});
     CHECK(ints(b.targets) == std::vector<int64_t>{0, 0, 1, 2, 3, 0, 0, 9, 8, 7});
     CHECK(ints(b.scored) == std::vector<int64_t>{0, 0, 1, 1, 1, 0, 0, 1, 1, 1});
 }
 
-TEST_CASE("max task: each position holds the largest token so far") {
+TEST_CASE("max task: each position holds the largest token so far", "[trainer]") {
     Batch b = label_running_max(ag::tensor({{3, 1, 4, 1, 5, 9, 2, 6}}, DType::Int64));
     CHECK(ints(b.targets) == std::vector<int64_t>{3, 3, 4, 4, 5, 9, 9, 9});
     CHECK(ints(b.scored) == std::vector<int64_t>(8, 1));
 }
 
-TEST_CASE("lookup task: a pointer token fetches the value stored in its slot") {
+TEST_CASE("lookup task: a pointer token fetches the value stored in its slot", "[trainer]") {
     // 4 values (tokens 0..3), 3 slots; pointer tokens 4, 5, 6 name slots 0, 1, 2
     Batch b = label_lookup(ag::tensor({{2, 0, 3, 6, 4, 5, 6}}, DType::Int64), 4, 3);
     CHECK(ints(b.targets) == std::vector<int64_t>{0, 0, 0, 3, 2, 0, 3});
@@ -62,13 +62,13 @@ TEST_CASE("lookup task: a pointer token fetches the value stored in its slot") {
                         "lookup: position 3 must hold a pointer token in [4, 7); got 1");
 }
 
-TEST_CASE("tasks: tokens must be a (B, T) int64 tensor") {
+TEST_CASE("tasks: tokens must be a (B, T) int64 tensor", "[trainer]") {
     REQUIRE_THROWS_WITH(label_running_max(ag::tensor({1, 2, 3}, DType::Int64)),
                         "task: tokens must be a (B, T) int64 tensor; got torch.int64 of shape [3]");
     REQUIRE_THROWS_WITH(find_task("sort"), "find_task: no task called 'sort'; the tasks are shift, max, lookup");
 }
 
-TEST_CASE("tasks: sampled batches fit the task and repeat for the same seed") {
+TEST_CASE("tasks: sampled batches fit the task and repeat for the same seed", "[trainer]") {
     for (const Task& task : all_tasks()) {
         INFO("task " << task.name);
         ag::Generator gen(7), again(7);
@@ -84,14 +84,14 @@ TEST_CASE("tasks: sampled batches fit the task and repeat for the same seed") {
     }
 }
 
-TEST_CASE("scored_rows: the flat indices of the scored positions") {
+TEST_CASE("scored_rows: the flat indices of the scored positions", "[trainer]") {
     Batch b = label_shift(ag::tensor({{1, 2, 3}, {4, 5, 6}}, DType::Int64), 1);
     CHECK(ints(scored_rows(b)) == std::vector<int64_t>{1, 2, 4, 5});
 }
 
 // ---- model ---------------------------------------------------------------------------------------------------------
 
-TEST_CASE("scored_loss: the cross-entropy of the scored positions only") {
+TEST_CASE("scored_loss: the cross-entropy of the scored positions only", "[trainer]") {
     Batch b = label_shift(ag::tensor({{1, 2, 0}}, DType::Int64), 1);  // scored: t = 1 (target 1), t = 2 (target 2)
     ag::manual_seed(3);
     Tensor logits = ag::randn({1, 3, 4});
@@ -101,7 +101,7 @@ TEST_CASE("scored_loss: the cross-entropy of the scored positions only") {
     CHECK(scored_loss(logits, b).item() == Approx(expected.item()));
 }
 
-TEST_CASE("accuracy: a sequence counts only if every scored position is right") {
+TEST_CASE("accuracy: a sequence counts only if every scored position is right", "[trainer]") {
     Batch b = label_shift(ag::tensor({{1, 2, 0}, {3, 1, 2}}, DType::Int64), 1);  // targets . 1 2 / . 3 1
     Tensor logits = ag::zeros({2, 3, 4});
     const std::vector<std::array<int64_t, 3>> ones = {{0, 1, 1}, {0, 2, 2}, {1, 1, 3}, {1, 2, 0}, {0, 0, 3}};
@@ -113,7 +113,8 @@ TEST_CASE("accuracy: a sequence counts only if every scored position is right") 
     CHECK(a.sequence_rate() == 0.5);
 }
 
-TEST_CASE("AttentionModel: the whole loss passes gradcheck wrt every parameter, with one head and with two") {
+TEST_CASE("AttentionModel: the whole loss passes gradcheck wrt every parameter, with one head and with two",
+          "[trainer]") {
     for (int64_t heads : {1, 2}) {
         const Task& task = find_task("max");
         ag::manual_seed(5);
@@ -132,7 +133,7 @@ TEST_CASE("AttentionModel: the whole loss passes gradcheck wrt every parameter, 
     }
 }
 
-TEST_CASE("training smoke test: a few AdamW steps on the shift task lower the loss") {
+TEST_CASE("training smoke test: a few AdamW steps on the shift task lower the loss", "[trainer]") {
     const Task& task = find_task("shift");
     ag::manual_seed(1);
     AttentionModel model({task.V, task.T, 16, 16, 1});
@@ -154,7 +155,7 @@ TEST_CASE("training smoke test: a few AdamW steps on the shift task lower the lo
 
 // ---- options -------------------------------------------------------------------------------------------------------
 
-TEST_CASE("parse_options: no flags give the defaults") {
+TEST_CASE("parse_options: no flags give the defaults", "[trainer]") {
     ParsedOptions p = parse({});
     REQUIRE(p.run);
     CHECK(p.options.task == "shift");
@@ -162,7 +163,7 @@ TEST_CASE("parse_options: no flags give the defaults") {
     CHECK(p.options.out == ".");
 }
 
-TEST_CASE("parse_options: every flag is read") {
+TEST_CASE("parse_options: every flag is read", "[trainer]") {
     ParsedOptions p = parse({"--task", "lookup", "--steps", "50", "--lr", "0.003", "--seed", "9", "--threads", "2",
                              "--heads", "4", "--batch", "8", "--save", "model.safetensors", "--out=plots"});
     REQUIRE(p.run);
@@ -177,7 +178,7 @@ TEST_CASE("parse_options: every flag is read") {
     CHECK(p.options.out == "plots");
 }
 
-TEST_CASE("parse_options: --help gives the usage and exit code 0") {
+TEST_CASE("parse_options: --help gives the usage and exit code 0", "[trainer]") {
     ParsedOptions p = parse({"--help"});
     CHECK_FALSE(p.run);
     CHECK(p.exit_code == 0);
@@ -185,7 +186,7 @@ TEST_CASE("parse_options: --help gives the usage and exit code 0") {
     CHECK(p.message.find("lookup") != std::string::npos);  // the task list
 }
 
-TEST_CASE("parse_options: a bad flag or value gives a message naming it and exit code 2") {
+TEST_CASE("parse_options: a bad flag or value gives a message naming it and exit code 2", "[trainer]") {
     const std::vector<std::pair<std::vector<const char*>, std::string>> cases = {
         {{"--task", "sort"}, "--task"},   {{"--steps", "0"}, "--steps"},     {{"--steps", "many"}, "--steps"},
         {{"--lr", "-1"}, "--lr"},         {{"--heads", "0"}, "--heads"},     {{"--batch", "1.5"}, "--batch"},
@@ -245,8 +246,7 @@ TEST_CASE("parse_options: a --save or --out that cannot be written is refused be
     for (const auto& e : fs::directory_iterator(dir.path)) fs::permissions(e.path(), fs::perms::owner_all);
 }
 
-TEST_CASE("parse_options: a --save and --out that can be written pass, and parsing makes no directory",
-          "[trainer]") {
+TEST_CASE("parse_options: a --save and --out that can be written pass, and parsing makes no directory", "[trainer]") {
     checkpoint_test::TempDir dir;
     const std::string save = dir.file("model.safetensors"), out = dir.file("plots/run1");
     fs::create_symlink("runs/model.safetensors", dir.path / "latest");  // the save writes through the link
@@ -261,14 +261,14 @@ TEST_CASE("parse_options: a --save and --out that can be written pass, and parsi
 
 // ---- plots ---------------------------------------------------------------------------------------------------------
 
-TEST_CASE("text_heatmap: one character cell per weight, from ' ' to '@'") {
+TEST_CASE("text_heatmap: one character cell per weight, from ' ' to '@'", "[trainer]") {
     std::string text = text_heatmap({{1.0, 0.0}, {0.5, 0.5}}, {"a", "b"}, {"a", "b"});
     CHECK(text == "   a  b  \n"
                   "a  @@    \n"
                   "b  ++ ++ \n");
 }
 
-TEST_CASE("svg_heatmap: well-formed, one cell per weight, labels escaped") {
+TEST_CASE("svg_heatmap: well-formed, one cell per weight, labels escaped", "[trainer]") {
     std::string svg = svg_heatmap({{1, 0, 0}, {0.5, 0.5, 0}}, {"x", "<y>"}, {"p", "q", "r"}, "title & more");
     CHECK(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
     CHECK(svg.substr(svg.size() - 7) == "</svg>\n");
@@ -280,7 +280,7 @@ TEST_CASE("svg_heatmap: well-formed, one cell per weight, labels escaped") {
                                                                   "got a 1 x 2 matrix with 1 row and 1 column labels");
 }
 
-TEST_CASE("svg_line_plot: well-formed, one polyline point per value") {
+TEST_CASE("svg_line_plot: well-formed, one polyline point per value", "[trainer]") {
     std::vector<double> ys;
     for (int i = 0; i < 250; ++i) ys.push_back(2.0 / (1 + i));
     std::string svg = svg_line_plot(ys, "loss", "step", "loss");

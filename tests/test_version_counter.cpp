@@ -39,7 +39,7 @@ TEST_CASE("version: every in-place write bumps the version its views share", "[a
 }
 
 TEST_CASE("version: an index changed between forward and backward is refused, not read out of bounds",
-          "[autograd][version][embedding]") {
+          "[autograd][version][indexing]") {
     Tensor table = leaf({5, 3});
     SECTION("embedding") {
         Tensor i = ids({0, 4, 2});
@@ -136,7 +136,8 @@ TEST_CASE("version: writes that no backward reads are allowed", "[autograd][vers
     }
 }
 
-TEST_CASE("version: the packed attention refuses its projection written before backward", "[autograd][version][attention]") {
+TEST_CASE("version: the packed attention refuses its projection written before backward",
+          "[autograd][version][attention]") {
     Tensor kqv = ag::randn({2, 4, 6}).requires_grad_();
     Tensor loss = ag::self_attention(kqv, 1, true, 0.5).sum();
     {
@@ -185,7 +186,7 @@ TEST_CASE("version: an op saves only what its backward reads, so other writes st
 }
 
 TEST_CASE("version: a tensor converted after the forward is refused by its backward, not given a wrong gradient",
-          "[autograd][version][module]") {
+          "[autograd][version][layers]") {
     ag::manual_seed(7);
     ag::Linear layer(3, 2);
     Tensor loss = layer(ag::ones({4, 3})).sum();

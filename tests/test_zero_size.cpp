@@ -14,7 +14,7 @@ using ag::Shape;
 using ag::Tensor;
 using Catch::Contains;
 
-TEST_CASE("zero size: max and argmax over a non-empty dim of an empty tensor give an empty result", "[reduce]") {
+TEST_CASE("zero size: max and argmax over a non-empty dim of an empty tensor give an empty result", "[reduction]") {
     CHECK(ag::max(ag::zeros({3, 0}), 0).shape() == Shape{0});
     CHECK(ag::argmax(ag::zeros({3, 0}), 0).shape() == Shape{0});
     CHECK(ag::max(ag::zeros({2, 3, 0}), 1).shape() == Shape{2, 0});
@@ -27,13 +27,13 @@ TEST_CASE("zero size: max and argmax over a non-empty dim of an empty tensor giv
     CHECK(x.grad().shape() == Shape{2, 3, 0});
 }
 
-TEST_CASE("zero size: max and argmax over a dim of size 0 are errors", "[reduce]") {
+TEST_CASE("zero size: max and argmax over a dim of size 0 are errors", "[reduction]") {
     REQUIRE_THROWS_WITH(ag::max(ag::zeros({3, 0}), 1), "max: cannot reduce over a dim of size 0; got shape [3, 0] and dim 1");
     REQUIRE_THROWS_WITH(ag::argmax(ag::zeros({3, 0}), -1), Contains("argmax: cannot reduce over a dim of size 0"));
     REQUIRE_THROWS_WITH(ag::max(ag::zeros({0, 2})), Contains("max: cannot reduce an empty tensor"));
 }
 
-TEST_CASE("zero size: sums over nothing are 0, means NaN, softmax of nothing is empty", "[reduce][softmax]") {
+TEST_CASE("zero size: sums over nothing are 0, means NaN, softmax of nothing is empty", "[reduction][softmax]") {
     CHECK(ag::sum(ag::zeros({3, 0}), 1).to_vector<float>() == std::vector<float>(3, 0.0f));
     CHECK(ag::sum(ag::zeros({3, 0}), 0).shape() == Shape{0});
     CHECK(ag::sum(ag::zeros({0, 5})).item() == 0);
