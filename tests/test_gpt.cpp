@@ -10,7 +10,9 @@
 
 #include "engine/engine.h"
 #include "layers/layers.h"
+#include "io/checkpoint.h"
 #include "tests/check_close.h"
+#include "tests/checkpoint_helpers.h"
 #include "tests/gradcheck_helpers.h"
 
 namespace {
@@ -113,6 +115,38 @@ TEST_CASE("GPT: PyTorch's losses over AdamW steps, gradients, eval logits and ge
         check_close(eval_logits.select(0, 0).select(0, c->config.block_size - 1), c->eval_logits, 1e-4, 1e-5);
         const Tensor out = model.generate(zeros({1, 1}, DType::Int64), 20);
         CHECK(out.select(0, 0).to_vector<int64_t>() == c->generated);
+    }
+}
+
+TEST_CASE("GPT: a checkpoint PyTorch wrote loads, gives PyTorch's logits, and saves back as the same tensors",
+          "[gpt][checkpoint]") {
+    checkpoint_test::TempDir dir;
+    const std::string theirs = dir.file("pytorch.safetensors"), ours = dir.file("ours.safetensors");
+    {
+        std::FILE* f = std::fopen(theirs.c_str(), "wb");
+        REQUIRE(f);
+        std::fwrite(gpt_fixtures::pytorch_checkpoint.data(), 1, gpt_fixtures::pytorch_checkpoint.size(), f);
+        std::fclose(f);
+    }
+    GPTLanguageModel model({7, 6, 8, 2, 2, 0.1});
+    load_checkpoint(theirs, model);  // every parameter by its PyTorch name, no other tensor in the file
+    model.eval();
+    const Tensor logits = model.forward(from_vector(gpt_fixtures::pytorch_idx, {2, 6}));
+    check_close(logits, gpt_fixtures::pytorch_logits, 1e-5, 1e-6);
+    // What we write holds the same tensors under the same names, byte for byte: PyTorch reads ours as it wrote its.
+    save_checkpoint(ours, model);
+    const SafetensorsFile a = load_safetensors(theirs), b = load_safetensors(ours);
+    REQUIRE(a.tensors.size() == b.tensors.size());
+    for (const auto& [name, t] : a.tensors) {
+        INFO(name);
+        bool found = false;
+        for (const auto& [other_name, u] : b.tensors)
+            if (other_name == name) {
+                found = true;
+                CHECK(u.shape() == t.shape());
+                CHECK(u.to_vector<float>() == t.to_vector<float>());
+            }
+        CHECK(found);
     }
 }
 
