@@ -81,6 +81,12 @@ TEST_CASE("GPT: PyTorch's parameter names, count and initial weights bit for bit
     }
 }
 
+TEST_CASE("GPT: the lecture's model on tiny-shakespeare (65 characters) has its 10,788,929 parameters", "[gpt]") {
+    const GPTLanguageModel model(GPTConfig{});  // the defaults are the lecture's hyperparameters
+    CHECK(model.num_parameters() == 10788929);
+    CHECK(model.named_parameters().size() == 2 + 6 * (6 * 3 + 2 + 4 + 4) + 2 + 2);
+}
+
 TEST_CASE("GPT: PyTorch's losses over AdamW steps, gradients, eval logits and generated tokens", "[gpt]") {
     for (const GPTCase* c : {&gpt_fixtures::dropout, &gpt_fixtures::no_dropout, &gpt_fixtures::odd_width}) {
         INFO("seed " << c->seed << ", dropout " << c->config.dropout);
