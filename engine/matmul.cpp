@@ -41,7 +41,7 @@ void batched_gemm(const Tensor& a, const Tensor& b, const Tensor& out) {
 }
 
 // The forward product of two tensors of at least 2 dims (no autograd).
-Tensor product(Tensor a, Tensor b) {
+Tensor matmul_forward(Tensor a, Tensor b) {
     const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
     if (b.size(-2) != K)
         throw std::invalid_argument("matmul: inner dimensions must match; got " + shape_str(a.shape()) + " @ " +
@@ -59,7 +59,7 @@ Tensor product(Tensor a, Tensor b) {
     if (b.dim() == 2 && a.dim() > 2 && a.is_contiguous()) {
         Shape out_shape = batch;
         out_shape.insert(out_shape.end(), {M, N});
-        return reshape(product(reshape(a, {numel_of(a.shape(), 0, a.dim() - 1), K}), b), out_shape);
+        return reshape(matmul_forward(reshape(a, {numel_of(a.shape(), 0, a.dim() - 1), K}), b), out_shape);
     }
     Shape out_shape = batch;
     out_shape.insert(out_shape.end(), {M, N});
@@ -88,7 +88,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     if (a2.size(-1) != b2.size(-2))
         throw std::invalid_argument("matmul: inner dimensions must match; got " + shape_str(a.shape()) + " @ " +
                                     shape_str(b.shape()));
-    Tensor out2 = product(a2, b2);
+    Tensor out2 = matmul_forward(a2, b2);
     Shape out_shape = out2.shape();
     if (b.dim() == 1) out_shape.erase(out_shape.end() - 1);
     if (a.dim() == 1) out_shape.erase(out_shape.end() - (b.dim() == 1 ? 1 : 2));
