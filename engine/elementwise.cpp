@@ -145,7 +145,8 @@ Tensor relu(const Tensor& a) {
     if (needs_grad(a)) {
         const Tensor y = out.detach();  // y <= 0 exactly where a <= 0, so the result tells where the gradient flows
         set_grad_fn(out, "ReluBackward", {&a}, /*saved=*/{y}, [a, y](const Tensor& dout) {
-            accumulate_grad(a, dout.masked_fill(y <= 0.0, 0.0));  // da += dout * (a > 0)
+            // da += dout * (a > 0), in one pass: 0 where y <= 0 (exactly where a <= 0; a NaN passes dout, as in torch)
+            accumulate_grad(a, binary(dout, y, "relu", [](auto g, auto v) { return v <= 0 ? decltype(g)(0) : g; }));
         });
     }
     return out;
