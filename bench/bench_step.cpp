@@ -103,12 +103,14 @@ struct Timings {
     double loss0;
     int64_t warmup;
     std::vector<double> ms;
+    double system_allocations_per_step;  // buffers the cache did not serve, per measured step
 };
 template <typename Step>
 Timings time_steps(const Options& o, Step step) {
-    Timings t{step().item(), 1, {}};  // the first step's loss, before any update
+    Timings t{step().item(), 1, {}, 0};  // the first step's loss, before any update
     for (const Clock::time_point t0 = Clock::now(); t.warmup < o.warmup_steps || seconds_since(t0) < o.warmup_seconds;)
         step(), ++t.warmup;
+    const std::size_t allocations = ag::memory_stats().system_allocations;
     for (const Clock::time_point t0 = Clock::now();
          static_cast<int64_t>(t.ms.size()) < o.max_steps &&
          (static_cast<int64_t>(t.ms.size()) < o.min_steps || seconds_since(t0) < o.seconds);) {
@@ -116,6 +118,8 @@ Timings time_steps(const Options& o, Step step) {
         step();
         t.ms.push_back(seconds_since(s) * 1e3);
     }
+    t.system_allocations_per_step =
+        static_cast<double>(ag::memory_stats().system_allocations - allocations) / static_cast<double>(t.ms.size());
     return t;
 }
 
@@ -148,11 +152,12 @@ void run_gpt(const Options& o) {
                 "\"n_head\": %lld, \"n_layer\": %lld, \"dropout\": %g, \"V\": %lld, \"threads\": %d, \"seed\": %llu, "
                 "\"warmup_steps\": %lld, \"steps\": %zu, \"loss0\": %.9g, \"median_ms\": %.6g, \"p10_ms\": %.6g, "
                 "\"p90_ms\": %.6g, \"gflop\": %.6g, \"gflops\": %.6g, \"tokens_per_s\": %.6g, \"base_rss_mb\": %.1f, "
-                "\"peak_rss_mb\": %.1f}\n",
+                "\"peak_rss_mb\": %.1f, \"system_allocations_per_step\": %.6g}\n",
                 o.name.c_str(), (long long)o.B, (long long)o.T, (long long)o.C, (long long)o.n_head,
                 (long long)o.n_layer, o.dropout, (long long)o.V, o.threads, (unsigned long long)o.seed,
                 (long long)t.warmup, t.ms.size(), t.loss0, median, quantile(t.ms, 0.1), quantile(t.ms, 0.9),
-                flops / 1e9, flops / 1e9 / (median / 1e3), o.B * o.T / (median / 1e3), base_rss, status_mb("VmHWM"));
+                flops / 1e9, flops / 1e9 / (median / 1e3), o.B * o.T / (median / 1e3), base_rss, status_mb("VmHWM"),
+                t.system_allocations_per_step);
 }
 
 void run_step(const Options& o) {

@@ -14,7 +14,6 @@ namespace ag {
 namespace {
 
 constexpr std::size_t kAlignment = 64;        // a cache line, and enough for any SIMD load
-constexpr std::size_t kCachedFrom = 4096;     // smaller buffers go straight to malloc, which is fast at those
 constexpr std::size_t kCacheLimit = 1ull << 32;  // bytes kept for reuse at most; beyond that, freed buffers go back
 
 // Under AddressSanitizer every buffer goes back to the system when freed: a recycled one would hide a use after
@@ -31,13 +30,19 @@ constexpr bool kRecycle = true;
 constexpr bool kRecycle = true;
 #endif
 
+// Buffers taken from the system so far (memory_stats().system_allocations).
+std::atomic<std::size_t> g_system_allocations{0};
+
 // Exactly nbytes (64-byte aligned), so that a sanitizer sees the buffer's true end; null if the system refuses.
-void* allocate(std::size_t nbytes) { return ::operator new(nbytes, std::align_val_t{kAlignment}, std::nothrow); }
+void* allocate(std::size_t nbytes) {
+    g_system_allocations.fetch_add(1, std::memory_order_relaxed);
+    return ::operator new(nbytes, std::align_val_t{kAlignment}, std::nothrow);
+}
 void deallocate(void* p) { ::operator delete(p, std::align_val_t{kAlignment}); }
 
-// Freed buffers of 4 KiB and more, kept by exact size and handed out again. A training step allocates the same
-// sizes every iteration, so from the second step on no buffer comes from the system: no mmap/munmap, and no fresh
-// pages to fault in and zero. The cache never holds more than was alive at once (plus what kCacheLimit allows).
+// Freed buffers, kept by exact size and handed out again. A training step allocates the same sizes every
+// iteration, so from the second step on no buffer comes from the system: no mmap/munmap, no fresh pages to fault
+// in and zero, and no trip through malloc for the small ones. The cache never holds more than was alive at once (plus what kCacheLimit allows).
 class BufferCache {
 public:
     void* take(std::size_t bytes) {
@@ -89,7 +94,7 @@ AllocationError::AllocationError(std::size_t nbytes)
     : message_("cannot allocate a buffer of " + std::to_string(nbytes) + " bytes: the system refused the memory") {}
 
 Storage::Storage(std::size_t nbytes, bool zero) : nbytes_(nbytes) {
-    data_ = kRecycle && nbytes >= kCachedFrom ? cache().take(nbytes) : nullptr;
+    data_ = kRecycle ? cache().take(nbytes) : nullptr;
     if (!data_) data_ = allocate(nbytes);
     if (!data_) throw AllocationError(nbytes);
     if (zero) std::memset(data_, 0, nbytes);
@@ -100,14 +105,14 @@ Storage::Storage(std::size_t nbytes, bool zero) : nbytes_(nbytes) {
 Storage::~Storage() {
     g_live_bytes.fetch_sub(nbytes_, std::memory_order_relaxed);
     g_live_buffers.fetch_sub(1, std::memory_order_relaxed);
-    if (!kRecycle || nbytes_ < kCachedFrom || !cache().keep(data_, nbytes_)) deallocate(data_);
+    if (!kRecycle || !cache().keep(data_, nbytes_)) deallocate(data_);
 }
 
 void release_cached_memory() { cache().release_all(); }
 
 MemoryStats memory_stats() {
     return {g_live_bytes.load(std::memory_order_relaxed), g_live_buffers.load(std::memory_order_relaxed),
-            cache().cached_bytes()};
+            cache().cached_bytes(), g_system_allocations.load(std::memory_order_relaxed)};
 }
 
 }  // namespace ag

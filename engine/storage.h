@@ -54,6 +54,7 @@ struct MemoryStats {
     std::size_t live_bytes = 0;    // bytes of the buffers that tensors hold now
     std::size_t live_buffers = 0;  // how many buffers tensors hold now
     std::size_t cached_bytes = 0;  // freed buffers kept for reuse (release_cached_memory returns them)
+    std::size_t system_allocations = 0;  // buffers taken from the system so far, not from the cache (cumulative)
 };
 MemoryStats memory_stats();
 
