@@ -110,7 +110,7 @@ test: $(BUILD)/tests/run_tests
 # Build every example program into build/examples.
 examples: $(EXAMPLES)
 
-# Time a training step against PyTorch (if installed) and OpenBLAS's peak; writes bench/RESULTS.md (~2 minutes).
+# Time training steps (a Head, the lecture's GPT) against PyTorch (if installed); writes bench/RESULTS.md (~15 min).
 bench: $(BUILD)/bench/bench_step
 	/usr/bin/python3 bench/run.py --bin $(BUILD)/bench/bench_step
 

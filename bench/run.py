@@ -32,6 +32,14 @@ SIZES = {
     "medium": ((16, 256, 384, 64, 65), dict(warmup_seconds=0.3, warmup_steps=2, seconds=1, min_steps=5, max_steps=100)),
     "large": ((8, 1024, 512, 64, 65), dict(warmup_seconds=0, warmup_steps=2, seconds=3, min_steps=3, max_steps=8)),
 }
+# The lecture's GPT: name -> (B, T, C, n_head, n_layer, dropout, V) and its timing. PyTorch takes ~3-5 s a
+# gpt-lecture step, so that size gets a few steps only.
+GPT_SIZES = {
+    "gpt-cpu": ((12, 64, 128, 4, 4, 0.0, 65),
+                dict(warmup_seconds=0.3, warmup_steps=2, seconds=2, min_steps=5, max_steps=200)),
+    "gpt-lecture": ((16, 256, 384, 6, 6, 0.2, 65),
+                    dict(warmup_seconds=0, warmup_steps=2, seconds=0, min_steps=3, max_steps=3)),
+}
 SGEMM_SIZES = (1024, 2048)
 # Each configuration runs ROUNDS times, ours and PyTorch's alternating (and swapping which goes first), so that a
 # slow spell of this shared machine falls on both sides; the round with the median time is the one reported.
@@ -93,7 +101,7 @@ def progress(message):
 
 def measure(args, has_torch):
     """Every process of the bench, in order; returns the collected JSON lines."""
-    out = {"sgemm": {}, "ours": {}, "torch": {}, "perop": {}}
+    out = {"sgemm": {}, "ours": {}, "torch": {}, "perop": {}, "gpt": {}}
     for n in SGEMM_SIZES:
         for t in THREADS:
             r = run_json([args.bin, "--mode=sgemm", f"--n={n}", f"--threads={t}", "--seconds=1.5", "--min-steps=5"])
@@ -116,6 +124,24 @@ def measure(args, has_torch):
                 out[side][name, t] = sorted(runs, key=lambda r: r["median_ms"])[len(runs) // 2]
             times = {side: " / ".join(f"{r['median_ms']:.3f}" for r in runs) for side, runs in rounds.items()}
             progress(f"{name:6s} {t} thread(s): " + ", ".join(f"{side} {ms} ms" for side, ms in times.items()))
+    for name in args.gpt_sizes:
+        (B, T, C, n_head, n_layer, dropout, V), timing = GPT_SIZES[name]
+        shape = dict(name=name, B=B, T=T, C=C, n_head=n_head, n_layer=n_layer, dropout=dropout, V=V, seed=args.seed)
+        for t in THREADS:
+            common = [f"--threads={t}"] + flags(shape) + flags(timing)
+            # ours; PyTorch's lecture classes; the same with its fused attention in each Head
+            sides = {"ours": [args.bin, "--mode=gpt"] + common}
+            if has_torch:
+                for mode in ("gpt", "gpt-sdpa"):
+                    sides["torch " + mode] = [PYTHON, os.path.join(HERE, "bench_torch.py"), f"--mode={mode}"] + common
+            rounds = {side: [] for side in sides}
+            for i in range(ROUNDS):
+                for side in (list(sides) if i % 2 == 0 else list(reversed(sides))):
+                    rounds[side].append(run_json(sides[side]))
+            for side, runs in rounds.items():
+                out["gpt"][side, name, t] = sorted(runs, key=lambda r: r["median_ms"])[len(runs) // 2]
+            times = {side: " / ".join(f"{r['median_ms']:.1f}" for r in runs) for side, runs in rounds.items()}
+            progress(f"{name} {t} thread(s): " + ", ".join(f"{side} {ms} ms" for side, ms in times.items()))
     perop = ["--mode=perop", "--threads=1", "--seconds=1.5", "--warmup-seconds=0.3"]
     out["perop"]["ours"] = run_json([args.bin] + perop)
     if has_torch:
@@ -181,6 +207,44 @@ def step_sections(res, sizes, peak, has_torch):
     return parts, all_pass
 
 
+def gpt_sections(res, sizes, peak, has_torch):
+    """The GPT step's tables: time against PyTorch at its best, throughput and memory, the first-step loss."""
+    g = res["gpt"]
+    time_rows, rate_rows, loss_rows, all_pass = [], [], [], True
+    torch_sides = ("torch gpt", "torch gpt-sdpa") if has_torch else ()
+    for name in sizes:
+        best = min((g[side, name, t]["median_ms"], side, t) for side in torch_sides for t in THREADS) if has_torch else None
+        for t in THREADS:
+            o = g["ours", name, t]
+            time_rows.append([name, t, o["steps"], ms(o), f"{o['tokens_per_s']:.0f}"])
+            rate_rows.append([name, t, f"{o['gflop']:.4g}", f"{o['gflops']:.1f}", f"{100 * o['gflops'] / peak[t]:.1f}%",
+                              rss(o), f"{o['system_allocations_per_step']:.0f}"])
+            if not has_torch:
+                continue
+            p, q = g["torch gpt", name, t], g["torch gpt-sdpa", name, t]
+            time_rows[-1] += [ms(p), ms(q), f"{o['median_ms'] / best[0]:.3g}"]
+            rate_rows[-1] += [f"{p['gflops']:.1f}", f"{100 * p['gflops'] / peak[t]:.1f}%", rss(p)]
+            rel = abs(o["loss0"] - p["loss0"]) / abs(p["loss0"])
+            ok = rel <= LOSS_RTOL
+            all_pass &= ok
+            loss_rows.append([name, t, f"{o['loss0']:.9g}", f"{p['loss0']:.9g}", f"{rel:.1e}", "PASS" if ok else "FAIL"])
+        if has_torch:
+            time_rows.append([name, "", "", "", "", f"PyTorch's best: {best[0]:.1f} ms ({best[1]}, {best[2]} thread(s))",
+                              "", ""])
+    time_head = ["size", "threads", "steps", "ours ms: median [p10, p90]", "ours tokens/s"]
+    rate_head = ["size", "threads", "GFLOP/step", "ours GFLOP/s", "ours % of sgemm peak", "ours peak RSS MB (+step)",
+                 "ours buffers from the system per step"]
+    if has_torch:
+        time_head += ["torch ms (lecture's classes)", "torch ms (its fused attention)", "ours / torch's best"]
+        rate_head += ["torch GFLOP/s", "torch % of sgemm peak", "torch peak RSS MB (+step)"]
+    parts = ["### The lecture's GPT: one training step (ratio < 1 means we are faster)", table(time_head, time_rows),
+             "### The GPT step: throughput and memory", table(rate_head, rate_rows)]
+    if has_torch:
+        parts += [f"### The GPT step: first-step loss against the lecture's classes, same seed (relative tolerance "
+                  f"{LOSS_RTOL:g})", table(["size", "threads", "ours", "torch", "relative difference", ""], loss_rows)]
+    return parts, all_pass
+
+
 def perop_section(res):
     po, pt = res["perop"]["ours"], res["perop"].get("torch")
     row = ["`c = a * b; c.backward(ones)`, (4, 8) float32, 1 thread", f"{po['median_ns']:.0f}"]
@@ -190,11 +254,12 @@ def perop_section(res):
             table(["loop", "ours ns"] + (["torch ns", "ours / torch"] if pt else []), [row])]
 
 
-def report(res, sizes, has_torch):
+def report(res, sizes, gpt_sizes, has_torch):
     """The markdown tables, and whether every first-step loss agreed."""
     sgemm, peak = sgemm_section(res)
-    steps, all_pass = step_sections(res, sizes, peak, has_torch)
-    return "\n\n".join(sgemm + steps + perop_section(res)), all_pass
+    steps, steps_pass = step_sections(res, sizes, peak, has_torch)
+    gpt, gpt_pass = gpt_sections(res, gpt_sizes, peak, has_torch)
+    return "\n\n".join(sgemm + steps + gpt + perop_section(res)), steps_pass and gpt_pass
 
 
 def results_header(version, elapsed, others):
@@ -215,6 +280,11 @@ def results_header(version, elapsed, others):
         "Our Head uses its fused attention (ag::self_attention: scores, mask, softmax and @ v in one op over the lower",
         "triangle, reading k, q, v inside the packed projection); the same function as the composition PyTorch runs",
         "(checked by the first-step loss below).",
+        "The GPT step is the lecture's: GPTLanguageModel on x, y = randint(0, V, (B, T)), forward and loss, zero_grad,",
+        "backward, AdamW (PyTorch's defaults), batches prepared beforehand. PyTorch runs the lecture's own classes, and",
+        "again with each Head's attention through its fused F._scaled_dot_product_attention(..., is_causal=True); its",
+        "best is the faster of those two at 1 or 2 threads. FLOPs per step = 3 F, F = n_layer (2BTC*3C + 2*2BT*T*C +",
+        "2BTC*C + 2*2BTC*4C) + 2BTC*V (every matmul, full T x T attention products).",
         "",
         f"- date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}",
         f"- attograd: commit {m['commit']}",
@@ -232,12 +302,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bin", required=True, help="the built bench_step")
     ap.add_argument("--sizes", default=",".join(SIZES), help="comma-separated subset of " + ", ".join(SIZES))
+    ap.add_argument("--gpt-sizes", default=",".join(GPT_SIZES),
+                    help="comma-separated subset of " + ", ".join(GPT_SIZES) + " (empty: none)")
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     args = ap.parse_args()
     args.sizes = [s for s in args.sizes.split(",") if s]
-    if unknown := [s for s in args.sizes if s not in SIZES]:
-        sys.exit(f"bench: unknown size(s) {unknown}; choose from {list(SIZES)}")
+    args.gpt_sizes = [s for s in args.gpt_sizes.split(",") if s]
+    if unknown := [s for s in args.sizes if s not in SIZES] + [s for s in args.gpt_sizes if s not in GPT_SIZES]:
+        sys.exit(f"bench: unknown size(s) {unknown}; choose from {list(SIZES) + list(GPT_SIZES)}")
     if not os.access(args.bin, os.X_OK):
         sys.exit(f"bench: {args.bin} is not built; run `make bench`")
 
@@ -248,7 +321,7 @@ def main():
     else:
         progress(f"PyTorch {version} found: timing both sides.")
     res = measure(args, version is not None)
-    tables, all_pass = report(res, args.sizes, version is not None)
+    tables, all_pass = report(res, args.sizes, args.gpt_sizes, version is not None)
     elapsed, (busy1, ours1) = time.time() - start, cpu_seconds()
     others = max(0.0, (busy1 - busy0) - (ours1 - ours0)) / (elapsed * os.cpu_count())
     text = results_header(version, elapsed, others) + "\n\n" + tables + "\n"
