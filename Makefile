@@ -8,15 +8,19 @@ BUILD ?= build
 # never -ffast-math: it assumes no infinities and breaks the -inf attention mask;
 # -ffp-contract=off keeps results (and the PyTorch-compatible random numbers) independent of FMA contraction;
 # -fno-trapping-math lets the compiler vectorise loops with float selects (softmax's exp checks for underflow and
-# NaN) by evaluating both sides; no result changes, since nothing here reads the floating-point exception flags.
-REQUIRED_CXXFLAGS = -std=c++20 -ffp-contract=off -fno-trapping-math -Wall -Wextra -fopenmp -I. -MMD -MP
+# NaN) by evaluating both sides; no result changes, since nothing here reads the floating-point exception flags;
+# -fopenmp-simd reads the kernels' `#pragma omp simd` (vectorisation only: the engine's threads are its own).
+REQUIRED_CXXFLAGS = -std=c++20 -ffp-contract=off -fno-trapping-math -Wall -Wextra -fopenmp-simd -pthread -I. -MMD -MP
 # g++ only: -fvect-cost-model=dynamic lets -O2 vectorise loops whose pointers might overlap, behind a run-time
 # overlap check (the element-wise kernels: out, a and b are separate pointers); -O2's default leaves them scalar.
 GCC_CXXFLAGS = $(if $(findstring clang,$(CXX)),,-fvect-cost-model=dynamic)
-# OpenBLAS is found through pkg-config (expanded when a recipe runs, after the packages are installed).
-BLAS_CFLAGS = $(shell pkg-config --cflags openblas)
-BLAS_LIBS   = $(shell pkg-config --libs openblas)
-LDLIBS      = $(BLAS_LIBS) -fopenmp
+# OpenBLAS, its pthreads build (Debian's libopenblas-pthread-dev), found through its own pkg-config file (expanded
+# when a recipe runs, after the packages are installed) and pinned by an rpath: the engine calls it from its own
+# threads, which the OpenMP build of OpenBLAS does not allow (its buffers belong to OpenMP's threads).
+BLAS_PC     = PKG_CONFIG_PATH=/usr/lib/$(shell $(CC) -print-multiarch)/openblas-pthread/pkgconfig pkg-config openblas
+BLAS_CFLAGS = $(shell $(BLAS_PC) --cflags)
+BLAS_LIBS   = $(shell $(BLAS_PC) --libs) -Wl,-rpath,$(shell $(BLAS_PC) --variable=libdir)
+LDLIBS      = $(BLAS_LIBS) -pthread
 # The Debian packages a build needs (scripts/install-deps.sh installs each group when it is missing).
 DEPS_GROUPS = base
 
@@ -29,16 +33,12 @@ BUILD    := build/sanitize
 CXXFLAGS ?= -O1 -g -fno-omit-frame-pointer
 SANITIZER_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 else ifdef TSAN
-# `make test TSAN=1` builds everything under build/tsan with clang and ThreadSanitizer, on LLVM's OpenMP runtime
-# with its Archer tool, which tells ThreadSanitizer about OpenMP's barriers and tasks (no false reports).
+# `make test TSAN=1` builds everything under build/tsan with clang and ThreadSanitizer.
 BUILD    := build/tsan
 CXX      := clang++
 CXXFLAGS ?= -O1 -g -fno-omit-frame-pointer
 SANITIZER_FLAGS = -fsanitize=thread -Wno-pass-failed
 DEPS_GROUPS = base clang
-# Archer, from the LLVM that clang++ belongs to (found when a recipe runs, after its packages are installed).
-export OMP_TOOL_LIBRARIES = $(shell p=$$(dirname $$(readlink -f $$(command -v clang++)))/../lib/libarcher.so; \
-                                    test -f $$p && readlink -f $$p)
 export TSAN_OPTIONS = ignore_noninstrumented_modules=1 halt_on_error=1
 export OMP_NUM_THREADS = 2
 else
@@ -142,7 +142,7 @@ install: $(LIB)
 	install -m 644 io/*.h $(DESTDIR)$(PREFIX)/include/attograd/io/
 	install -m 644 testing/*.h $(DESTDIR)$(PREFIX)/include/attograd/testing/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	sed 's|@PREFIX@|$(PREFIX)|' attograd.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/attograd.pc
+	sed 's|@PREFIX@|$(PREFIX)|; s|@BLAS_LIBS@|$(BLAS_LIBS)|' attograd.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/attograd.pc
 
 # Remove what `make install` put under $(PREFIX).
 uninstall:

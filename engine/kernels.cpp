@@ -3,7 +3,6 @@
 #include "engine/threads.h"
 
 #include <cblas.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <limits>
@@ -14,13 +13,12 @@ namespace ag {
 
 int set_num_threads(int n) {
     if (n < 1) throw std::invalid_argument("set_num_threads: need at least 1 thread; got " + std::to_string(n));
-    int previous = omp_get_max_threads();
-    omp_set_num_threads(n);
-    openblas_set_num_threads(n);
+    const int previous = kernels::pool_threads();
+    kernels::set_pool_threads(n);
     return previous;
 }
 
-int num_threads() { return omp_get_max_threads(); }
+int num_threads() { return kernels::pool_threads(); }
 
 }  // namespace ag
 
@@ -196,16 +194,60 @@ BlasLayout blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
     return layout;
 }
 
+namespace {
+
+void blas(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+          int64_t ldb, float beta, float* C, int64_t ldc) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda,
+                B, ldb, beta, C, ldc);
+}
+void blas(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
+          const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda,
+                B, ldb, beta, C, ldc);
+}
+
+// Products below this many flops run whole on one thread; above, in blocks of at least kMinBlock rows or columns.
+constexpr double kSplitFlops = 4.0e6;
+constexpr int64_t kMinBlock = 64;
+
+// C's rows [m0, m1) need A's rows [m0, m1) (columns when A is stored transposed); C's columns [n0, n1) need B's
+// columns (rows when B is stored transposed). Each block is a whole product over K, so every element of C is
+// computed by one call, the same way whichever thread runs it.
+template <typename Scalar>
+void split_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, Scalar alpha, const Scalar* A, int64_t lda,
+                const Scalar* B, int64_t ldb, Scalar beta, Scalar* C, int64_t ldc) {
+    static const bool single_threaded_blas = (openblas_set_num_threads(1), true);  // the engine's threads split it
+    (void)single_threaded_blas;
+    const int threads = pool_threads();
+    const bool rows = M >= N;
+    const int64_t extent = rows ? M : N;
+    const int64_t blocks = std::min<int64_t>(4 * threads, extent / kMinBlock);
+    if (threads == 1 || blocks < 2 || 2.0 * M * N * K < kSplitFlops) {
+        blas(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    parallel_for(blocks, true, [&](int64_t b) {
+        const int64_t begin = extent * b / blocks, end = extent * (b + 1) / blocks;
+        if (rows)
+            blas(ta, tb, end - begin, N, K, alpha, ta ? A + begin : A + begin * lda, lda, B, ldb, beta,
+                 C + begin * ldc, ldc);
+        else
+            blas(ta, tb, M, end - begin, K, alpha, A, lda, tb ? B + begin * ldb : B + begin, ldb, beta, C + begin,
+                 ldc);
+    });
+}
+
+}  // namespace
+
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
-                alpha, A, lda, B, ldb, beta, C, ldc);
+    split_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
           const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
-    cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
-                alpha, A, lda, B, ldb, beta, C, ldc);
+    split_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 template void sum_into<float>(const Tensor&, const Tensor&);

@@ -1,10 +1,10 @@
-// The loops every op runs on, and the only home of OpenMP pragmas and BLAS calls. Internal: the ops include it,
-// the public headers (engine.h) do not.
+// The loops every op runs on, and the only home of the thread pool's loops and BLAS calls. Internal: the ops
+// include it, the public headers (engine.h) do not.
 //
 // An element-wise loop walks an output shape in row-major order and reads each operand through its own strides,
 // with stride 0 on the dims where it is broadcast. Dims that are contiguous for every operand are merged first, so
-// most loops become one flat, vectorisable row. Rows are spread over OpenMP threads when there is enough work;
-// each thread owns the output elements it writes, so results do not depend on the thread count.
+// most loops become one flat, vectorisable row. Rows are spread over the engine's threads (thread_pool.h) when
+// there is enough work; each item owns the output elements it writes, so results do not depend on the thread count.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -14,22 +14,22 @@
 #include <limits>
 
 #include "engine/tensor.h"
+#include "engine/thread_pool.h"
 
 namespace ag::kernels {
 
 // Below this many elements a loop stays on one thread: waking threads costs more than the work.
 constexpr int64_t kParallelGrain = 1 << 15;
 
-// Runs fn(i) for i in [0, count), spread over the OpenMP threads when `parallel` is true and there are at least two
-// items; small loops never enter the OpenMP runtime at all. Each i must write only what it owns.
+// Runs fn(i) for i in [0, count), spread over the engine's threads when `parallel` is true and there are at least
+// two items; small loops never wake a thread. Each i must write only what it owns.
 template <typename Fn>
 void parallel_for(int64_t count, bool parallel, Fn fn) {
     if (!parallel || count < 2) {
         for (int64_t i = 0; i < count; ++i) fn(i);
         return;
     }
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < count; ++i) fn(i);
+    run_on_pool(count, [](void* f, int64_t i) { (*static_cast<Fn*>(f))(i); }, &fn);
 }
 
 // ---- exp for softmax -------------------------------------------------------------------------------------------------
@@ -252,15 +252,15 @@ struct BlasLayout {
 };
 BlasLayout blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs);
 
-// C = alpha * op(A) @ op(B) + beta * C, row-major, with op(X) = X^T when trans_x; M x K times K x N.
+// C = alpha * op(A) @ op(B) + beta * C, row-major, with op(X) = X^T when trans_x; M x K times K x N. OpenBLAS
+// runs on one thread; a large product is split into blocks of C's rows (or columns) over the engine's threads.
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
           const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
 
-// Runs fn(i) for i in [0, count), one gemm each: across threads when the calls are small (then BLAS inside runs
-// single-threaded, as the OpenMP build of OpenBLAS does within a parallel region) but there is enough work in total
-// to pay for waking the threads; one after another when each call is big enough for BLAS's own threads.
+// Runs fn(i) for i in [0, count), one gemm each: across threads when the calls are small but there is enough work
+// in total to pay for waking the threads; one after another when each call is big enough to split itself.
 template <typename Fn>
 void parallel_batches(int64_t count, double flops_per_call, Fn fn) {
     const double total = flops_per_call * static_cast<double>(count);

@@ -18,7 +18,7 @@
 // more float64 elements also uses the scalar path, while PyTorch switches to a blocked double
 // algorithm there, so those values do NOT match PyTorch.
 //
-// A Generator is not thread-safe: draw from one thread only (not inside OpenMP parallel loops).
+// A Generator is not thread-safe: draw from one thread only (not inside the kernels' parallel loops).
 #pragma once
 #include <array>
 #include <cstdint>

@@ -8,10 +8,10 @@
 #              files in it are replaced on every run).
 #   COMPILE    the compiler and its flags, one string split at spaces (no quoting), as the examples are compiled:
 #              the Makefile's "$(CXX) $(CXXFLAGS) $(BLAS_CFLAGS)". Default: $DOCS_CXX, else
-#              "${CXX:-g++} -std=c++20 -O1 -Wall -Wextra -fopenmp -I.". Dependency-file flags (-MMD, -MD, -MP) are
+#              "${CXX:-g++} -std=c++20 -O1 -Wall -Wextra -fopenmp-simd -pthread -I.". Dependency-file flags (-MMD, -MD, -MP) are
 #              dropped: these programs are not part of the build's dependency graph.
 #   LIBS       what the examples link with, after the source: the Makefile's "$(LIB) $(LDLIBS)". Default: $DOCS_LIBS,
-#              else "build/libattograd.a $(pkg-config --libs openblas) -fopenmp".
+#              else "build/libattograd.a $(pkg-config --libs openblas) -pthread".
 #   EXAMPLES_DIR  where the built examples are, for the pages that quote their output (see below): the Makefile's
 #              $(BUILD)/examples. Default: $DOCS_EXAMPLES, else build/examples.
 #   DOCS_TIMEOUT  seconds one program may run (default 300).
@@ -19,7 +19,7 @@
 # Run it from the repository's top directory (paths in COMPILE and LIBS are read from there, as `make` does), after
 # the library and the examples are built. For example:
 #   make build/libattograd.a examples
-#   scripts/docs-programs.sh build/docs "g++ -std=c++20 -O1 -fopenmp -I." "build/libattograd.a $(pkg-config --libs openblas)"
+#   scripts/docs-programs.sh build/docs "g++ -std=c++20 -O1 -fopenmp-simd -pthread -I." "build/libattograd.a $(pkg-config --libs openblas)"
 #
 # What counts as a program: a fenced ```cpp block of docs/*.md that contains `int main(`, or
 # `#define CATCH_CONFIG_MAIN` (a Catch2 test, which brings its own main; needs the catch2 package). Program N of a
@@ -56,8 +56,8 @@ usage() {
 [ $# -ge 1 ] && [ $# -le 4 ] || usage
 case "$1" in -h | --help) usage ;; esac
 build_dir=$1
-compile=${2:-${DOCS_CXX:-${CXX:-g++} -std=c++20 -O1 -Wall -Wextra -fopenmp -I.}}
-libs=${3:-${DOCS_LIBS:-build/libattograd.a $(pkg-config --libs openblas 2>/dev/null) -fopenmp}}
+compile=${2:-${DOCS_CXX:-${CXX:-g++} -std=c++20 -O1 -Wall -Wextra -fopenmp-simd -pthread -I.}}
+libs=${3:-${DOCS_LIBS:-build/libattograd.a $(pkg-config --libs openblas 2>/dev/null) -pthread}}
 examples_dir=${4:-${DOCS_EXAMPLES:-build/examples}}
 timeout_s=${DOCS_TIMEOUT:-300}
 

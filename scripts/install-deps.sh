@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages attograd builds with, when they are missing, by group:
 #   base      the compiler, OpenBLAS, Catch2, nlohmann-json and CLI11: `make`, `make test`, `make run`
-#   clang     clang with its sanitizer runtime and LLVM's OpenMP: `make fuzz` and `make test TSAN=1`
+#   clang     clang with its sanitizer runtime: `make fuzz` and `make test TSAN=1`
 #   graphviz  Graphviz's `dot`, which draws `make graph`'s picture
 #   fortunes  the fortune cookies' text (about 2.5 MB of English), `make gpt`'s default corpus
 #   all       every group
 #   scripts/install-deps.sh [group ...]      (no group: base)
 set -euo pipefail
 
-base=(g++ make pkg-config libopenblas-openmp-dev catch2 nlohmann-json3-dev libcli11-dev)
-clang=(clang libclang-rt-14-dev libomp-dev)
+base=(g++ make pkg-config libopenblas-pthread-dev catch2 nlohmann-json3-dev libcli11-dev)
+clang=(clang libclang-rt-14-dev)
 graphviz=(graphviz)
 fortunes=(fortunes)
 packages=()
