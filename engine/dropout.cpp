@@ -12,6 +12,8 @@ namespace ag {
 Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
     if (!(p >= 0 && p <= 1))
         throw std::invalid_argument("dropout: p must be in [0, 1]; got " + number_str(p));
+    if (!is_floating(x.dtype()))  // before anything is drawn, and in eval mode too
+        throw std::invalid_argument("dropout: expected a floating-point tensor; got " + dtype_name(x.dtype()));
     if (!training || p == 0) return x;
     if (p == 1) return x * 0.0;  // every element dropped, nothing drawn (as in PyTorch)
     // keep = bernoulli(1 - p), one double uniform per element in row-major order (PyTorch's draws)

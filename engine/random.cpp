@@ -140,6 +140,13 @@ void Generator::set_state(const std::array<uint64_t, kStateWords>& words) {
             throw std::invalid_argument("Generator::set_state: word " + std::to_string(i) + " is not a 32-bit value");
     if (words[kStateSize] > static_cast<uint64_t>(kStateSize) || words[kStateSize + 1] > 1)
         throw std::invalid_argument("Generator::set_state: the position or the cached-normal flag is out of range");
+    // MT19937 never reaches a state whose 19937 bits (the top bit of word 0 and all of words 1..623) are all zero:
+    // from there it would give 0 forever.
+    bool all_zero = (words[0] & 0x80000000u) == 0;
+    for (int i = 1; i < kStateSize && all_zero; ++i) all_zero = words[i] == 0;
+    if (all_zero) throw std::invalid_argument("Generator::set_state: the twister's state is all zero");
+    if (words[kStateSize + 1] == 1 && !std::isfinite(std::bit_cast<double>(words[kStateSize + 2])))
+        throw std::invalid_argument("Generator::set_state: the cached normal value is not finite");
     for (int i = 0; i < kStateSize; ++i) state_[i] = static_cast<uint32_t>(words[i]);
     next_index_ = static_cast<int>(words[kStateSize]);
     has_cached_normal_ = words[kStateSize + 1] == 1;

@@ -10,7 +10,9 @@
 //   1. the flags (--help lists them, with the lecture's hyperparameters as defaults);
 //   2. the text: its sorted characters are the vocabulary; encoded, the first 90% trains, the rest validates;
 //   3. manual_seed(seed), the model (layers/gpt.h) and AdamW; or, with --resume, all three from a checkpoint,
-//      the random stream included, so the run continues as if it had never stopped;
+//      the random stream included, so the run continues exactly where it stopped. (It equals one uninterrupted run
+//      when the first one stopped just after an eval step, --max-iters a multiple of --eval-interval plus 1: the
+//      estimate the lecture's loop makes at its last step draws batches, as an uninterrupted run would not there.)
 //   4. the training loop: at every eval_interval steps and at the last one, the mean loss of eval_iters batches per
 //      split in eval mode; then a batch, forward, backward, AdamW;
 //   5. --save (the checkpoint), --log (the loss of every step), the loss plot;

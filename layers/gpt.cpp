@@ -115,6 +115,9 @@ Tensor GPTLanguageModel::generate(const Tensor& idx, int64_t max_new_tokens) con
     if (max_new_tokens < 0)
         throw std::invalid_argument("generate: max_new_tokens must be non-negative; got " +
                                     std::to_string(max_new_tokens));
+    if (idx.dim() != 2 || idx.dtype() != DType::Int64 || idx.size(1) < 1)
+        throw std::invalid_argument("generate: idx must be (B, T) int64 token ids with T >= 1; got " +
+                                    dtype_name(idx.dtype()) + " of shape " + shape_str(idx.shape()));
     NoGradGuard no_grad;
     Tensor out = idx;
     for (int64_t i = 0; i < max_new_tokens; ++i) {

@@ -101,7 +101,13 @@ TEST_CASE("dropout: p outside [0, 1] or an integer tensor is refused", "[dropout
     CHECK_THROWS_WITH(dropout(ones({2}), -0.1), Contains("dropout: p must be in [0, 1]"));
     CHECK_THROWS_WITH(dropout(ones({2}), 1.5), Contains("got 1.5"));
     CHECK_THROWS_WITH(dropout(ones({2}), NAN), Contains("p must be in [0, 1]"));
-    CHECK_THROWS_WITH(dropout(ones({2}, DType::Int64), 0.5), Contains("dropout"));
+    manual_seed(1);
+    const std::vector<float> next = rand({2}).to_vector<float>();
+    manual_seed(1);
+    CHECK_THROWS_WITH(dropout(ones({2}, DType::Int64), 0.5), Contains("dropout: expected a floating-point tensor"));
+    CHECK(rand({2}).to_vector<float>() == next);  // refused before anything was drawn
+    CHECK_THROWS_WITH(dropout(ones({2}, DType::Bool), 1.0), Contains("dropout: expected a floating-point tensor"));
+    CHECK_THROWS_WITH(dropout(ones({2}, DType::Int64), 0.5, /*training=*/false), Contains("dropout"));
 }
 
 // ---- self_attention with dropout on its weights ------------------------------------------------------------------

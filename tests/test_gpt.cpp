@@ -183,6 +183,8 @@ TEST_CASE("GPT: generate crops to block_size, keeps the prompt, and refuses bad 
     CHECK_THROWS_WITH(model.forward(zeros({2, 2}, DType::Int64), zeros({2, 3}, DType::Int64)),
                       Contains("targets must have idx's shape"));
     CHECK_THROWS_WITH(model.generate(prompt, -1), Contains("max_new_tokens must be non-negative"));
+    CHECK_THROWS_WITH(model.generate(zeros({3}, DType::Int64), 2), Contains("generate: idx must be (B, T) int64"));
+    CHECK_THROWS_WITH(model.generate(zeros({1, 0}, DType::Int64), 2), Contains("T >= 1"));
     CHECK_THROWS_WITH(GPTLanguageModel({7, 3, 10, 4, 1, 0.0}), Contains("n_embd must be a multiple of n_head"));
     CHECK_THROWS_WITH(GPTLanguageModel({7, 3, 8, 2, 0, 0.0}), Contains("n_layer must be positive"));
     CHECK_THROWS_WITH(GPTLanguageModel({7, 3, 8, 2, 1, 1.0}), Contains("dropout must be in [0, 1)"));

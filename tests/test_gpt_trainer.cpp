@@ -12,10 +12,14 @@
 #include "examples/support/gpt_trainer.h"
 #include "examples/support/options.h"
 #include "examples/support/text.h"
+#include "io/safetensors.h"
 #include "tests/checkpoint_helpers.h"
 
 using namespace trainer;
 using checkpoint_test::TempDir;
+using ag::load_safetensors;
+using ag::save_safetensors;
+using ag::SafetensorsFile;
 namespace fs = std::filesystem;
 using Catch::Contains;
 
@@ -132,7 +136,7 @@ TEST_CASE("parse_gpt_options: the lecture's defaults; every flag read", "[traine
     CHECK(d.dropout == 0.2);
     CHECK(d.seed == 1337);
     CHECK(d.max_new_tokens == 500);
-    CHECK_FALSE(d.architecture_given);
+    CHECK(d.model_flags_given.empty());
     const GPTOptions o = parse({"--data", data, "--batch-size", "3", "--block-size", "5", "--max-iters", "7",
                                 "--eval-interval", "2", "--learning-rate", "0.01", "--eval-iters", "4", "--n-embd", "12",
                                 "--n-head", "3", "--n-layer", "2", "--dropout", "0", "--seed", "9",
@@ -142,7 +146,8 @@ TEST_CASE("parse_gpt_options: the lecture's defaults; every flag read", "[traine
     CHECK((o.batch_size == 3 && o.block_size == 5 && o.max_iters == 7 && o.eval_interval == 2));
     CHECK((o.learning_rate == 0.01 && o.eval_iters == 4 && o.n_embd == 12 && o.n_head == 3 && o.n_layer == 2));
     CHECK((o.dropout == 0 && o.seed == 9 && o.max_new_tokens == 11 && o.threads == 1));
-    CHECK(o.architecture_given);
+    CHECK(o.model_flags_given ==
+          std::vector<std::string>{"--block-size", "--n-embd", "--n-head", "--n-layer", "--dropout"});
 }
 
 TEST_CASE("parse_gpt_options: --help, bad values and unusable files give exit codes 0 and 2", "[trainer][gpt]") {
@@ -161,6 +166,7 @@ TEST_CASE("parse_gpt_options: --help, bad values and unusable files give exit co
     };
     refused({"--data", data, "--n-embd", "10", "--n-head", "4"}, "must be a multiple of --n-head");
     refused({"--data", data, "--dropout", "1"}, "--dropout");
+    refused({"--data", data, "--dropout", "nan"}, "--dropout");
     refused({"--data", data, "--learning-rate", "nan"}, "--learning-rate");
     refused({"--data", data, "--batch-size", "0"}, "--batch-size");
     refused({"--data", data, "--bogus"}, "--bogus");
@@ -233,7 +239,7 @@ TEST_CASE("gpt trainer: --save then --resume continues the run bit for bit", "[t
     CHECK_THROWS_WITH(run(with({"--max-iters", "11", "--resume", ckpt})), Contains("give a --max-iters above it"));
     std::vector<std::string> wider = with({"--max-iters", "30", "--resume", ckpt});
     wider[7] = "32";  // --n-embd
-    CHECK_THROWS_WITH(run(wider), Contains("is not the one the flags ask for"));
+    CHECK_THROWS_WITH(run(wider), Contains("model has n_embd 16, not the 32 of --n-embd"));
     write_file(data, std::string(gpt_run::kText) + "\xE2\x82\xAC");  // one more character: another vocabulary
     CHECK_THROWS_WITH(run(with({"--max-iters", "30", "--resume", ckpt})), Contains("vocabulary is not the one"));
 }
@@ -249,4 +255,65 @@ TEST_CASE("gpt trainer: an unusable text is refused with its file named", "[trai
     CHECK_THROWS_WITH(run(flags), Contains(data + ": not valid UTF-8 at byte 3"));
     write_file(data, std::string(50, 'x'));  // 45 to train, 5 to validate: a window of 8 needs 9
     CHECK_THROWS_WITH(run(flags), Contains("the validation part has 5 characters") && Contains(data));
+}
+
+TEST_CASE("gpt trainer: --resume takes the model from the checkpoint and refuses one whose metadata lies",
+          "[trainer][gpt][checkpoint][errors]") {
+    TempDir dir;
+    const std::string data = dir.file("text.txt"), ckpt = dir.file("run.safetensors");
+    write_file(data, gpt_run::kText);
+    const std::vector<std::string> base{"--data", data, "--batch-size", "2", "--eval-interval", "10", "--eval-iters",
+                                        "1", "--max-new-tokens", "5", "--out", dir.path.string()};
+    const auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> flags = base;
+        flags.insert(flags.end(), extra.begin(), extra.end());
+        return flags;
+    };
+    REQUIRE(run(with({"--block-size", "8", "--n-embd", "8", "--n-head", "2", "--n-layer", "1", "--dropout", "0",
+                      "--max-iters", "3", "--save", ckpt}))
+                .code == 0);
+    // No model flag: the checkpoint's block size 8 (not the default 256) frames the batches; one matching flag is
+    // fine too.
+    CHECK(run(with({"--max-iters", "5", "--resume", ckpt})).code == 0);
+    CHECK(run(with({"--max-iters", "5", "--resume", ckpt, "--n-head", "2"})).code == 0);
+
+    // The same file with one metadata value changed: refused before any model is built.
+    const SafetensorsFile good = load_safetensors(ckpt);
+    const auto tampered = [&](const std::string& key, const std::string& value) {
+        SafetensorsFile f = good;
+        if (value.empty()) f.metadata.erase(key);
+        else f.metadata[key] = value;
+        const std::string path = dir.file("tampered.safetensors");
+        save_safetensors(path, f.tensors, f.metadata);
+        return run(with({"--max-iters", "5", "--resume", path}));
+    };
+    CHECK_THROWS_WITH(tampered("n_layer", "100000"), Contains("is not the one of its tensors"));
+    CHECK_THROWS_WITH(tampered("block_size", "100000000"), Contains("is not the one of its tensors"));
+    CHECK_THROWS_WITH(tampered("n_head", "1"), Contains("is not the one of its tensors"));
+    CHECK_THROWS_WITH(tampered("vocab_size", "99"), Contains("is not the one of its tensors"));
+    CHECK_THROWS_WITH(tampered("dropout", "abc"), Contains("'dropout' is not a number: abc"));
+    CHECK_THROWS_WITH(tampered("dropout", "0.5x"), Contains("'dropout' is not a number"));
+    CHECK_THROWS_WITH(tampered("dropout", ""), Contains("no 'dropout' in it"));
+    CHECK_THROWS_WITH(tampered("model", "Head"), Contains("its model is 'Head'"));
+    CHECK_THROWS_WITH(tampered("iter", "2x"), Contains("'iter' is not a whole number"));
+    const std::string rng = good.metadata.at("rng_state");
+    CHECK_THROWS_WITH(tampered("rng_state", rng.substr(0, rng.rfind(' '))), Contains("is not 627 whole numbers"));
+    CHECK_THROWS_WITH(tampered("rng_state", rng + " 5"), Contains("has more than 627 numbers"));
+    std::string zeros;
+    for (int i = 0; i < 624; ++i) zeros += "0 ";
+    CHECK_THROWS_WITH(tampered("rng_state", zeros + "624 0 0"), Contains("all zero"));
+}
+
+TEST_CASE("gpt trainer: a text with NUL characters is generated and printed whole", "[trainer][gpt]") {
+    TempDir dir;
+    const std::string data = dir.file("nul.txt");
+    std::string text;
+    for (int i = 0; i < 400; ++i) text += "\0ab"[(i * 7) % 3];
+    write_file(data, text);
+    const Run r = run({"--data", data, "--block-size", "8", "--n-embd", "8", "--n-head", "2", "--n-layer", "1",
+                       "--max-iters", "2", "--eval-iters", "1", "--batch-size", "2", "--max-new-tokens", "30",
+                       "--out", dir.path.string()});
+    REQUIRE(r.code == 0);
+    const std::string last = r.out.substr(r.out.rfind("val loss"));
+    CHECK(last.size() == std::string("val loss 0.0000\n").size() + 31 + 1);  // the 31 characters, NULs included
 }

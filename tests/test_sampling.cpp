@@ -2,6 +2,7 @@
 // without replacement as PyTorch defines it, its errors; and the generator's state, saved and restored.
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cmath>
 #include <set>
 #include <vector>
@@ -117,4 +118,11 @@ TEST_CASE("Generator: state() and set_state() continue the same stream, cached n
     bad = saved;
     bad[Generator::kStateWords - 3] = 625;
     CHECK_THROWS_WITH(other.set_state(bad), Contains("out of range"));
+    bad.fill(0);
+    bad[Generator::kStateWords - 3] = 624;
+    CHECK_THROWS_WITH(other.set_state(bad), Contains("all zero"));  // it would give 0 forever
+    bad = saved;
+    bad[Generator::kStateWords - 2] = 1;
+    bad[Generator::kStateWords - 1] = std::bit_cast<uint64_t>(std::nan(""));
+    CHECK_THROWS_WITH(other.set_state(bad), Contains("cached normal value is not finite"));
 }

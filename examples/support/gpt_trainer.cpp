@@ -1,7 +1,9 @@
 // examples/gpt.cpp's training run: see examples/support/gpt_trainer.h.
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <tuple>
 
 #include "engine/engine.h"
 #include "engine/random.h"
@@ -32,7 +35,8 @@ namespace {
 
 struct Corpus {
     Vocabulary vocab;
-    Tensor train, val;  // (N) int64 token ids
+    std::vector<int64_t> ids;  // the whole text, encoded
+    Tensor train, val;         // (N) int64 token ids, the first 90% and the rest (split once the context is known)
 };
 
 Corpus read_corpus(const GPTOptions& o) {
@@ -43,17 +47,24 @@ Corpus read_corpus(const GPTOptions& o) {
         throw InputError(e.what());
     }
     Vocabulary vocab(text);
-    const std::vector<int64_t> ids = vocab.encode(text);
-    const int64_t N = static_cast<int64_t>(ids.size());
-    const int64_t n = static_cast<int64_t>(0.9 * static_cast<double>(N));  // int(0.9 * len(data))
-    const Tensor data = ag::from_vector(ids, {N});
-    Corpus c{std::move(vocab), data.slice(0, 0, n), data.slice(0, n, N)};
-    for (const auto& [split, part] : {std::pair{"training", c.train}, std::pair{"validation", c.val}})
+    std::vector<int64_t> ids = vocab.encode(text);
+    return {std::move(vocab), std::move(ids), Tensor(), Tensor()};
+}
+
+// The lecture's split: n = int(0.9 * len(data)); train_data = data[:n], val_data = data[n:]. Each part must hold
+// more than block_size characters, for a window and its next character.
+void split(Corpus& c, const GPTOptions& o) {
+    const int64_t N = static_cast<int64_t>(c.ids.size());
+    const int64_t n = static_cast<int64_t>(0.9 * static_cast<double>(N));
+    const Tensor data = ag::from_vector(c.ids, {N});
+    c.train = data.slice(0, 0, n);
+    c.val = data.slice(0, n, N);
+    for (const auto& [name, part] : {std::pair{"training", c.train}, std::pair{"validation", c.val}})
         if (part.size(0) <= o.block_size)
-            throw InputError(o.data + ": the " + std::string(split) + " part has " + std::to_string(part.size(0)) +
-                             " characters, but a batch needs more than --block-size " + std::to_string(o.block_size) +
-                             " (the text has " + std::to_string(N) + "; a smaller --block-size or a longer text)");
-    return c;
+            throw InputError(o.data + ": the " + std::string(name) + " part has " + std::to_string(part.size(0)) +
+                             " characters, but a batch needs more than the block size " +
+                             std::to_string(o.block_size) + " (the text has " + std::to_string(N) +
+                             "; a smaller --block-size or a longer text)");
 }
 
 // x, y (batch, block): random windows of the split and the same windows one character on (the lecture's
@@ -108,47 +119,86 @@ std::map<std::string, std::string> run_metadata(const ag::GPTConfig& c, const Vo
             {"rng_state", rng}};
 }
 
-// A whole-number field of the checkpoint's metadata.
-int64_t field(const std::map<std::string, std::string>& m, const std::string& key, const std::string& path) {
+// A field of the checkpoint's metadata; throws InputError naming the file if it is not there.
+const std::string& field(const std::map<std::string, std::string>& m, const std::string& key, const std::string& path) {
     const auto it = m.find(key);
     if (it == m.end()) throw InputError(path + ": not a GPT checkpoint of this trainer (no '" + key + "' in it)");
-    size_t used = 0;
+    return it->second;
+}
+
+// A whole number, or (as_double) a finite number, written exactly in the field: nothing before or after it.
+int64_t whole(const std::map<std::string, std::string>& m, const std::string& key, const std::string& path) {
+    const std::string& text = field(m, key, path);
     int64_t v = 0;
-    try {
-        v = std::stoll(it->second, &used);
-    } catch (const std::exception&) {
-    }
-    if (used == 0 || used != it->second.size())
-        throw InputError(path + ": the checkpoint's '" + key + "' is not a whole number: " + it->second);
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+        throw InputError(path + ": the checkpoint's '" + key + "' is not a whole number: " + text);
+    return v;
+}
+double number(const std::map<std::string, std::string>& m, const std::string& key, const std::string& path) {
+    const std::string& text = field(m, key, path);
+    double v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty() || !std::isfinite(v))
+        throw InputError(path + ": the checkpoint's '" + key + "' is not a number: " + text);
     return v;
 }
 
-// --resume: the configuration must be the flags' (when given) and the vocabulary the text's; then the model, the
-// optimiser and the random stream are the checkpoint's. Returns the iteration to continue from.
-int64_t resume(const GPTOptions& o, const Vocabulary& vocab, ag::GPTConfig& config,
-               std::unique_ptr<ag::GPTLanguageModel>& model, std::unique_ptr<ag::AdamW>& optimizer) {
+// A checkpoint's tensor shape, or [] when it has no tensor of that name.
+ag::Shape shape_of(const ag::SafetensorsFile& f, const std::string& name) {
+    for (const auto& [n, t] : f.tensors)
+        if (n == name) return t.shape();
+    return {};
+}
+
+// --resume, before anything is built: the configuration in the metadata must be the one the file's tensors have
+// (so a tampered number cannot make the model allocate what the file does not hold), the vocabulary the text's,
+// and the model flags given must agree with it. Returns the configuration; `run` takes its sizes.
+ag::GPTConfig checkpoint_config(const ag::SafetensorsFile& f, const GPTOptions& o, const Vocabulary& vocab,
+                                GPTOptions& run) {
     const std::string& path = o.resume;
-    std::map<std::string, std::string> m;
-    try {
-        m = ag::load_safetensors(path).metadata;
-    } catch (const std::invalid_argument& e) {
-        throw InputError(e.what());
-    }
-    const auto dropout = m.find("dropout");
-    config = {field(m, "vocab_size", path), field(m, "block_size", path), field(m, "n_embd", path),
-              field(m, "n_head", path), field(m, "n_layer", path),
-              dropout == m.end() ? -1.0 : std::strtod(dropout->second.c_str(), nullptr)};
-    const ag::GPTConfig flags = config_of(o, vocab.size());
-    if (o.architecture_given &&
-        (flags.block_size != config.block_size || flags.n_embd != config.n_embd || flags.n_head != config.n_head ||
-         flags.n_layer != config.n_layer || flags.dropout != config.dropout))
-        throw InputError(path + ": the checkpoint's model (block_size " + std::to_string(config.block_size) +
-                         ", n_embd " + std::to_string(config.n_embd) + ", n_head " + std::to_string(config.n_head) +
-                         ", n_layer " + std::to_string(config.n_layer) + ", dropout " + ag::number_str(config.dropout) +
-                         ") is not the one the flags ask for; leave the model flags out to continue it");
-    if (m.count("vocabulary") == 0 || m.at("vocabulary") != encode_utf8(vocab.chars))
+    const auto& m = f.metadata;
+    if (field(m, "model", path) != "GPTLanguageModel")
+        throw InputError(path + ": not a GPT checkpoint of this trainer (its model is '" + m.at("model") + "')");
+    const ag::GPTConfig c{whole(m, "vocab_size", path), whole(m, "block_size", path), whole(m, "n_embd", path),
+                          whole(m, "n_head", path),     whole(m, "n_layer", path),    number(m, "dropout", path)};
+    int64_t layers = 0, heads = 0;
+    while (!shape_of(f, "blocks." + std::to_string(layers) + ".ln1.weight").empty()) ++layers;
+    while (!shape_of(f, "blocks.0.sa.heads." + std::to_string(heads) + ".key.weight").empty()) ++heads;
+    if (shape_of(f, "token_embedding_table.weight") != ag::Shape{c.vocab_size, c.n_embd} ||
+        shape_of(f, "position_embedding_table.weight") != ag::Shape{c.block_size, c.n_embd} ||
+        layers != c.n_layer || heads != c.n_head)
+        throw InputError(path + ": the checkpoint's configuration (vocab_size " + std::to_string(c.vocab_size) +
+                         ", block_size " + std::to_string(c.block_size) + ", n_embd " + std::to_string(c.n_embd) +
+                         ", n_head " + std::to_string(c.n_head) + ", n_layer " + std::to_string(c.n_layer) +
+                         ") is not the one of its tensors");
+    if (field(m, "vocabulary", path) != encode_utf8(vocab.chars) || c.vocab_size != vocab.size())
         throw InputError(path + ": the checkpoint's vocabulary is not the one of " + o.data +
                          "; resume with the text it was trained on");
+    // Each model flag given must say what the checkpoint holds; the ones left out take its values.
+    const std::vector<std::tuple<std::string, double, double>> flags{
+        {"--block-size", double(o.block_size), double(c.block_size)}, {"--n-embd", double(o.n_embd), double(c.n_embd)},
+        {"--n-head", double(o.n_head), double(c.n_head)}, {"--n-layer", double(o.n_layer), double(c.n_layer)},
+        {"--dropout", o.dropout, c.dropout}};
+    for (const auto& [flag, given, saved] : flags)
+        if (std::count(o.model_flags_given.begin(), o.model_flags_given.end(), flag) && given != saved) {
+            std::string key = flag.substr(2);
+            std::replace(key.begin(), key.end(), '-', '_');
+            throw InputError(path + ": the checkpoint's model has " + key + " " + ag::number_str(saved) +
+                             ", not the " + ag::number_str(given) + " of " + flag + "; leave " + flag +
+                             " out to continue it");
+        }
+    run.block_size = c.block_size, run.n_embd = c.n_embd, run.n_head = c.n_head, run.n_layer = c.n_layer;
+    run.dropout = c.dropout;
+    return c;
+}
+
+// --resume: the model, the optimiser and the random stream are the checkpoint's. Returns the iteration to
+// continue from.
+int64_t resume(const ag::SafetensorsFile& f, const GPTOptions& o, const ag::GPTConfig& config,
+               std::unique_ptr<ag::GPTLanguageModel>& model, std::unique_ptr<ag::AdamW>& optimizer) {
+    const std::string& path = o.resume;
+    const auto& m = f.metadata;
     try {
         model = std::make_unique<ag::GPTLanguageModel>(config);
     } catch (const std::invalid_argument& e) {
@@ -161,15 +211,19 @@ int64_t resume(const GPTOptions& o, const Vocabulary& vocab, ag::GPTConfig& conf
         throw InputError(e.what());
     }
     std::array<uint64_t, ag::Generator::kStateWords> words{};
-    std::istringstream in(m.count("rng_state") ? m.at("rng_state") : "");
+    std::istringstream in(field(m, "rng_state", path));
     for (uint64_t& w : words)
-        if (!(in >> w)) throw InputError(path + ": the checkpoint's random state is missing or cut short");
+        if (!(in >> w)) throw InputError(path + ": the checkpoint's random state is not " +
+                                         std::to_string(words.size()) + " whole numbers");
+    if (std::string rest; in >> rest)
+        throw InputError(path + ": the checkpoint's random state has more than " + std::to_string(words.size()) +
+                         " numbers");
     try {
         ag::default_generator().set_state(words);
     } catch (const std::invalid_argument& e) {
         throw InputError(path + ": " + e.what());
     }
-    const int64_t iter = field(m, "iter", path);
+    const int64_t iter = whole(m, "iter", path);
     if (iter < 0 || iter >= o.max_iters)
         throw InputError(path + ": the run is at step " + std::to_string(iter) + "; give a --max-iters above it to "
                          "continue (now " + std::to_string(o.max_iters) + ")");
@@ -270,19 +324,29 @@ std::string millions(int64_t count) {
 int run_gpt(const GPTOptions& o, std::FILE* out, std::FILE* err) {
     if (o.threads > 0) ag::set_num_threads(o.threads);
     // 2. the text
-    const Corpus corpus = read_corpus(o);
+    Corpus corpus = read_corpus(o);
 
-    // 3. the model and its optimiser
+    // 3. the model and its optimiser; a resumed run takes its model's sizes from the checkpoint
+    GPTOptions run = o;
     ag::GPTConfig config = config_of(o, corpus.vocab.size());
     std::unique_ptr<ag::GPTLanguageModel> model;
     std::unique_ptr<ag::AdamW> optimizer;
     int64_t first_iter = 0;
     if (o.resume.empty()) {
+        split(corpus, run);
         ag::manual_seed(o.seed);
         model = std::make_unique<ag::GPTLanguageModel>(config);
         optimizer = std::make_unique<ag::AdamW>(model->named_parameters(), o.learning_rate);
     } else {
-        first_iter = resume(o, corpus.vocab, config, model, optimizer);
+        ag::SafetensorsFile file;
+        try {
+            file = ag::load_safetensors(o.resume);
+        } catch (const std::invalid_argument& e) {
+            throw InputError(e.what());
+        }
+        config = checkpoint_config(file, o, corpus.vocab, run);
+        split(corpus, run);
+        first_iter = resume(file, run, config, model, optimizer);
         std::fprintf(err, "resuming %s at step %lld\n", o.resume.c_str(), static_cast<long long>(first_iter));
     }
     std::fprintf(out, "%s M parameters\n", millions(model->num_parameters()).c_str());
@@ -290,7 +354,7 @@ int run_gpt(const GPTOptions& o, std::FILE* out, std::FILE* err) {
 
     // 4. training
     const Clock::time_point start = Clock::now();
-    const History history = train(*model, *optimizer, corpus, o, first_iter, out, err);
+    const History history = train(*model, *optimizer, corpus, run, first_iter, out, err);
     std::fprintf(err, "trained %lld steps in %.1f s\n", static_cast<long long>(o.max_iters - first_iter),
                  std::chrono::duration<double>(Clock::now() - start).count());
 
@@ -308,7 +372,8 @@ int run_gpt(const GPTOptions& o, std::FILE* out, std::FILE* err) {
     // 6. text
     const Tensor context = ag::zeros({1, 1}, ag::DType::Int64);
     const Tensor ids = model->generate(context, o.max_new_tokens).select(0, 0);
-    std::fprintf(out, "%s\n", corpus.vocab.decode(ids.to_vector<int64_t>()).c_str());
+    const std::string text = corpus.vocab.decode(ids.to_vector<int64_t>()) + "\n";  // any character, NUL too
+    std::fwrite(text.data(), 1, text.size(), out);
     return 0;
 }
 

@@ -44,6 +44,15 @@ const CLI::Validator kLearningRate(
 // Each check says why a location cannot be written, or returns "" if it can. They only look (stat and access, never
 // a throwing overload), so parse_options stays free of side effects and exceptions, whatever the paths.
 
+// A dropout probability: a number in [0, 1). (CLI::Range lets NaN through.)
+const CLI::Validator kProbability(
+    [](std::string& text) {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        return *end == '\0' && v >= 0 && v < 1 ? std::string() : "must be a number in [0, 1); got " + text;
+    },
+    "in [0, 1)");
+
 // New files can be made in `dir` (empty: the working directory): it is a directory this process may write into.
 std::string unwritable_directory(const fs::path& dir) {
     const fs::path d = dir.empty() ? fs::path(".") : dir;
@@ -185,7 +194,7 @@ ParsedGPTOptions parse_gpt_options(int argc, const char* const argv[]) {
     model_flags.push_back(app.add_option("--n-layer", o.n_layer, "blocks")
                               ->check(count(o.n_layer, 1, 1024))->capture_default_str());
     model_flags.push_back(app.add_option("--dropout", o.dropout, "dropout probability in training")
-                              ->check(CLI::Range(0.0, 0.99))->capture_default_str());
+                              ->check(kProbability)->capture_default_str());
     app.add_option("--seed", o.seed, "seed of the weights, the batches and the sampling")
         ->check(CLI::Range(uint64_t{0}, uint64_t{4294967295}))->capture_default_str();
     app.add_option("--max-new-tokens", o.max_new_tokens, "characters to generate at the end")
@@ -196,13 +205,15 @@ ParsedGPTOptions parse_gpt_options(int argc, const char* const argv[]) {
         ->check(CLI::Range(0, 256))->capture_default_str();
     app.add_option("--save", o.save, "after the training, write the model, its configuration, the vocabulary and "
                                      "the optimiser's state to PATH")->type_name("PATH");
-    app.add_option("--resume", o.resume, "continue the run saved in PATH (by --save) up to --max-iters")
+    app.add_option("--resume", o.resume, "continue the run saved in PATH (by --save) up to --max-iters, with its model "
+                                         "(the model flags may be left out)")
         ->type_name("PATH");
     app.add_option("--log", o.log, "write step,loss of every training step to FILE (CSV)")->type_name("FILE");
     app.add_option("--out", o.out, "directory for the loss plot, gpt_loss.svg (made if missing)")
         ->type_name("DIR")->capture_default_str();
     if (const Stop stop = parse(app, argc, argv); stop.exit_code >= 0) return {o, false, stop.exit_code, stop.message};
-    for (const CLI::Option* flag : model_flags) o.architecture_given |= flag->count() > 0;
+    for (const CLI::Option* flag : model_flags)
+        if (flag->count() > 0) o.model_flags_given.push_back(flag->get_name());
     std::string problem;
     if (o.n_embd % o.n_head != 0)
         problem = "--n-embd " + std::to_string(o.n_embd) + " must be a multiple of --n-head " + std::to_string(o.n_head);
@@ -211,6 +222,8 @@ ParsedGPTOptions parse_gpt_options(int argc, const char* const argv[]) {
     else if (std::string p = o.save.empty() ? "" : unwritable_file(o.save); !p.empty()) problem = "--save: " + p;
     else if (std::string p = o.log.empty() ? "" : unwritable_file(o.log); !p.empty()) problem = "--log: " + p;
     else if (std::string p = unusable_directory(o.out); !p.empty()) problem = "--out: " + p;
+    else if (std::string p = fs::is_directory(o.out) ? unwritable_file(o.out + "/gpt_loss.svg") : ""; !p.empty())
+        problem = "--out: " + p;
     if (!problem.empty()) return {o, false, 2, usage_error(problem)};
     return parsed;
 }

@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace trainer {
 
@@ -54,7 +55,9 @@ struct GPTOptions {
     std::string resume;              // continue from this checkpoint (empty: start afresh)
     std::string log;                 // write "step,loss" of every step here (empty: none)
     std::string out = ".";           // directory for the loss plot
-    bool architecture_given = false;  // a model flag (--block-size, --n-embd, --n-head, --n-layer, --dropout) was set
+    // The model flags (--block-size, --n-embd, --n-head, --n-layer, --dropout) on the command line: with --resume,
+    // those must agree with the checkpoint, which gives the others.
+    std::vector<std::string> model_flags_given;
 };
 
 struct ParsedGPTOptions {
