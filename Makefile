@@ -90,7 +90,7 @@ $(BUILD)/data/fortunes.txt: | $(BUILD)/.deps-fortunes
 
 # The recipe of `make gpt`: nanoGPT's CPU one (4 layers of 4 heads, n_embd 128, context 64), a few minutes.
 GPT_FLAGS ?= --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --batch-size 12 --dropout 0 \
-             --learning-rate 1e-3 --max-iters 2000 --eval-interval 500 --eval-iters 20 --out $(BUILD)/gpt
+             --learning-rate 1e-3 --max-iters 4000 --eval-interval 500 --eval-iters 20 --out $(BUILD)/gpt
 # Train the lecture's GPT on the fortunes (GPT_FLAGS overrides the recipe), then print the text it writes.
 gpt: $(BUILD)/examples/gpt $(BUILD)/data/fortunes.txt
 	$(BUILD)/examples/gpt --data $(BUILD)/data/fortunes.txt $(GPT_FLAGS)
