@@ -92,6 +92,23 @@ def step_flops(a):
     return 3 * forward
 
 
+def time_steps(a, step):
+    """The first step's loss, a warm-up, then the measured steps in ms (as time_steps in bench_step.cpp)."""
+    loss0 = step().item()
+    warmup = 1
+    t0 = time.perf_counter()
+    while warmup < a.warmup_steps or time.perf_counter() - t0 < a.warmup_seconds:
+        step()
+        warmup += 1
+    ms = []
+    t0 = time.perf_counter()
+    while len(ms) < a.max_steps and (len(ms) < a.min_steps or time.perf_counter() - t0 < a.seconds):
+        s = time.perf_counter()
+        step()
+        ms.append((time.perf_counter() - s) * 1e3)
+    return loss0, warmup, ms
+
+
 def run_step(a):
     torch.manual_seed(a.seed)
     x = torch.randn(a.B, a.T, a.C)
@@ -108,18 +125,7 @@ def run_step(a):
         return loss
 
     base_rss = status_mb("VmRSS")
-    loss0 = step().item()  # the first step's loss, before any update
-    warmup = 1
-    t0 = time.perf_counter()
-    while warmup < a.warmup_steps or time.perf_counter() - t0 < a.warmup_seconds:
-        step()
-        warmup += 1
-    ms = []
-    t0 = time.perf_counter()
-    while len(ms) < a.max_steps and (len(ms) < a.min_steps or time.perf_counter() - t0 < a.seconds):
-        s = time.perf_counter()
-        step()
-        ms.append((time.perf_counter() - s) * 1e3)
+    loss0, warmup, ms = time_steps(a, step)
     median, flops = quantile(ms, 0.5), step_flops(a)
     return {"side": "torch", "mode": "step", "name": a.name, "B": a.B, "T": a.T, "C": a.C,
             "head_size": a.head_size, "V": a.V, "threads": a.threads, "seed": a.seed, "warmup_steps": warmup,
@@ -133,23 +139,6 @@ def gpt_flops(a):
     B, T, C, V = a.B, a.T, a.C, a.V
     block = 2 * B * T * C * 3 * C + 2 * 2 * B * T * T * C + 2 * B * T * C * C + 2 * 2 * B * T * C * 4 * C
     return 3 * (a.n_layer * block + 2 * B * T * C * V)
-
-
-def time_steps(a, step):
-    """The first step's loss, a warm-up, then the measured steps in ms (as time_steps in bench_step.cpp)."""
-    loss0 = step().item()
-    warmup = 1
-    t0 = time.perf_counter()
-    while warmup < a.warmup_steps or time.perf_counter() - t0 < a.warmup_seconds:
-        step()
-        warmup += 1
-    ms = []
-    t0 = time.perf_counter()
-    while len(ms) < a.max_steps and (len(ms) < a.min_steps or time.perf_counter() - t0 < a.seconds):
-        s = time.perf_counter()
-        step()
-        ms.append((time.perf_counter() - s) * 1e3)
-    return loss0, warmup, ms
 
 
 def run_gpt(a):
