@@ -7,6 +7,7 @@
 
 #include "engine/shape.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <numbers>
@@ -31,28 +32,50 @@ void Generator::manual_seed(uint64_t seed) {
     has_cached_normal_ = false;
 }
 
+// The recurrence, for i = 0 .. 623 in order and in place (indices mod 624):
+//   y = top bit of word i | low 31 bits of word i+1;   word i = word i+397 ^ (y >> 1) ^ (y odd ? 0x9908B0DF : 0)
+// Written as three loops without the modulo or a branch, so that the compiler vectorises them: words 0..226 mix
+// in words 397..623 (not yet updated), words 227..622 mix in the new words 0..395, and word 623 wraps to word 0.
 void Generator::twist() {
     constexpr int kShift = 397;  // "M": the word mixed in from further along the state
     constexpr uint32_t kMatrix = 0x9908B0DFu, kUpper = 0x80000000u, kLower = 0x7FFFFFFFu;
-    for (int i = 0; i < kStateSize; ++i) {
-        // Top bit of word i joined with the low 31 bits of the next word. In-place update in
-        // order, so word 623 already sees the new word 0.
-        uint32_t y = (state_[i] & kUpper) | (state_[(i + 1) % kStateSize] & kLower);
-        uint32_t mixed = state_[(i + kShift) % kStateSize] ^ (y >> 1);
-        state_[i] = (y & 1u) ? (mixed ^ kMatrix) : mixed;
-    }
+    uint32_t* s = state_.data();
+    auto next = [](uint32_t word, uint32_t following, uint32_t far) {
+        const uint32_t y = (word & kUpper) | (following & kLower);
+        return far ^ (y >> 1) ^ ((0u - (y & 1u)) & kMatrix);
+    };
+    for (int i = 0; i < kStateSize - kShift; ++i) s[i] = next(s[i], s[i + 1], s[i + kShift]);
+    for (int i = kStateSize - kShift; i < kStateSize - 1; ++i)
+        s[i] = next(s[i], s[i + 1], s[i + kShift - kStateSize]);
+    s[kStateSize - 1] = next(s[kStateSize - 1], s[0], s[kShift - 1]);
     next_index_ = 0;
 }
 
-uint32_t Generator::random32() {
-    if (next_index_ >= kStateSize) twist();
-    uint32_t y = state_[next_index_++];
-    // Tempering: an invertible bit scramble that improves the equidistribution of the output.
+// Tempering: an invertible bit scramble that improves the equidistribution of the output.
+static uint32_t temper(uint32_t y) {
     y ^= y >> 11;
     y ^= (y << 7) & 0x9D2C5680u;
     y ^= (y << 15) & 0xEFC60000u;
     y ^= y >> 18;
     return y;
+}
+
+uint32_t Generator::random32() {
+    if (next_index_ >= kStateSize) twist();
+    return temper(state_[next_index_++]);
+}
+
+// The next n outputs of random32(), a run of state words at a time (a loop the compiler vectorises).
+void Generator::fill_raw(uint32_t* out, int64_t n) {
+    while (n > 0) {
+        if (next_index_ >= kStateSize) twist();
+        const int64_t run = std::min<int64_t>(n, kStateSize - next_index_);
+        const uint32_t* words = state_.data() + next_index_;
+        for (int64_t i = 0; i < run; ++i) out[i] = temper(words[i]);
+        next_index_ += static_cast<int>(run);
+        out += run;
+        n -= run;
+    }
 }
 
 uint64_t Generator::random64() {
@@ -109,10 +132,22 @@ void Generator::fill_randint(int64_t* out, int64_t n, int64_t low, int64_t high)
 
 // ---- Bernoulli and exponential (dropout and multinomial) -------------------------------------------------
 
+// u = k 2^-53 with k the low 53 bits of random64(), so u < p exactly when the integer k < ceil(p 2^53) (p 2^53 is
+// exact: a power-of-two scaling). Drawn a block at a time and compared as integers, which vectorises.
 void Generator::fill_bernoulli(bool* out, int64_t n, double p) {
     if (!(p >= 0 && p <= 1))
         throw std::invalid_argument("bernoulli_: p must be in [0, 1]; got " + number_str(p));
-    for (int64_t i = 0; i < n; ++i) out[i] = next_double_uniform() < p;
+    const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 0x1p53));
+    constexpr int64_t kBlock = 512;  // elements per block, 2 draws each
+    uint32_t raw[2 * kBlock];
+    for (int64_t start = 0; start < n; start += kBlock) {
+        const int64_t count = std::min(kBlock, n - start);
+        fill_raw(raw, 2 * count);
+        for (int64_t i = 0; i < count; ++i) {
+            const uint64_t k = (uint64_t{raw[2 * i] & 0x1FFFFFu} << 32) | raw[2 * i + 1];  // high word first
+            out[start + i] = k < threshold;
+        }
+    }
 }
 
 void Generator::fill_exponential(double* out, int64_t n) {

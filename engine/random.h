@@ -75,6 +75,7 @@ private:
     static constexpr int kStateSize = 624;  // MT19937 keeps 624 words of 32 bits
 
     void twist();                  // regenerate all 624 words at once
+    void fill_raw(uint32_t* out, int64_t n);  // n outputs of random32() in a row
     double next_normal();          // one standard normal from the scalar double path (uses the cache)
     float next_float_uniform();    // [0,1), 24 bits
     double next_double_uniform();  // [0,1), 53 bits

@@ -9,6 +9,7 @@
 #include <bit>
 #include <cstdint>
 #include <iterator>
+#include <memory>
 #include <random>
 #include <utility>
 #include <stdexcept>
@@ -92,6 +93,27 @@ TEST_CASE("random: only the low 32 bits of the seed are used, and the default se
     for (uint32_t expected : {2353294710u, 1155489284u, 4015379837u}) CHECK(fresh.random32() == expected);
     ag::manual_seed(42);  // the process-wide generator
     CHECK(ag::default_generator().random32() == raw_draw(42, 0));
+}
+
+TEST_CASE("random: bernoulli_ draws one 53-bit double uniform per element, compared with p", "[random]") {
+    // The block-wise integer comparison against the definition, u = (random64() & (2^53 - 1)) 2^-53 < p, over a
+    // length that crosses blocks and twists, at a start that is not aligned to a twist, and at the edge values of p.
+    for (double p : {0.0, 5e-324, 1e-300, 0x1p-53, 0.2, 0.5, 0.8, 1 - 0x1p-53, 1.0}) {
+        ag::Generator g(7), reference(7);
+        g.random32();
+        reference.random32();
+        const int64_t n = 3001;
+        std::unique_ptr<bool[]> out(new bool[n]);
+        g.fill_bernoulli(out.get(), n, p);
+        int mismatches = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            const double u = static_cast<double>(reference.random64() & ((uint64_t{1} << 53) - 1)) * 0x1p-53;
+            mismatches += out[i] != (u < p);
+        }
+        INFO("p = " << p);
+        CHECK(mismatches == 0);
+        CHECK(g.random32() == reference.random32());  // the same number of draws taken
+    }
 }
 
 // ---- randn / normal_ --------------------------------------------------------------------------------------
