@@ -4,6 +4,7 @@
 //
 // Binary ops broadcast NumPy/PyTorch-style; both operands must have the same dtype (no silent promotion).
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -141,8 +142,37 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor softmax(const Tensor& x, int64_t dim);
 // x - max - log(sum(exp(x - max))) along dim.
 Tensor log_softmax(const Tensor& x, int64_t dim);
-// Mean over N of -log softmax(logits)[n, targets[n]]; logits (N, C) float, targets (N) int64 in [0, C).
+// Mean over N of -log softmax(logits)[n, targets[n]]; logits (N, C) float, targets (N) int64 in [0, C): one fused
+// kernel. Other layouts ((N, C, d1, ...), (B, T, V)) go to the options form below with its defaults.
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets);
+
+// ---- losses with PyTorch's options (loss.cpp) -----------------------------------------------------------------
+// Targets are int64 class indices, read in one of two layouts:
+//   PyTorch's: input (N, C) with targets (N), or (N, C, d1, ...) with (N, d1, ...): the class dim is 1;
+//   the GPT's: logits (B, T, V) (any rank >= 3) with targets (B, T): the class dim is last; taken only when
+//   PyTorch's reading does not fit, so when both fit (T == V) the class dim is 1, as in PyTorch.
+// A target equal to ignore_index adds nothing and is not counted; any other must be in [0, C).
+// reduction: "mean" (sum over targets / count of targets not ignored; NaN when all are), "sum", or "none" (one
+// loss per target, the targets' shape, 0 where ignored). Errors: non-floating input, non-int64 targets, a shape
+// that fits neither layout, an empty class dim, a target out of range, an unknown reduction.
+struct CrossEntropyFuncOptions {
+    int64_t ignore_index = -100;
+    double label_smoothing = 0;  // in [0, 1]: the target is (1 - s) one-hot + s / C uniform
+    std::string reduction = "mean";
+};
+// torch::nn::functional::cross_entropy: -sum_c w_c log_softmax(logits)_c per target, w the smoothed one-hot.
+//   ag::cross_entropy(logits, targets, {.ignore_index = 0, .label_smoothing = 0.1, .reduction = "sum"})
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const CrossEntropyFuncOptions& options);
+// torch::nn::functional::nll_loss: -log_probs[target] per target, the layouts and reductions above.
+Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, int64_t ignore_index = -100,
+                const std::string& reduction = "mean");
+// torch::nn::functional::binary_cross_entropy_with_logits, stable for any logit:
+//   (1 - y) x + (1 + (pos_weight - 1) y) log(1 + exp(-x)), differentiable wrt logits x and targets y.
+// targets: the logits' shape and dtype; pos_weight (e.g. (C), one per class) broadcasts to the logits' shape.
+// reduction "mean" (over all elements), "sum" or "none". Errors: non-floating logits, a dtype or shape mismatch.
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets,
+                                        const std::string& reduction = "mean",
+                                        const std::optional<Tensor>& pos_weight = std::nullopt);
 
 // ---- normalisation (layer_norm.cpp) --------------------------------------------------------------------------
 // torch.nn.functional.layer_norm over the last dim C: each row (x - mean) / sqrt(var + eps) * weight + bias, with

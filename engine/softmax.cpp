@@ -53,9 +53,7 @@ Tensor softmax(const Tensor& x, int64_t dim) { return softmax_along(x, dim, fals
 Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_along(x, dim, true, "log_softmax"); }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
-    if (logits.dim() != 2)
-        throw std::invalid_argument("cross_entropy: logits must be (N, C); got shape " + shape_str(logits.shape()) +
-                                    " (reshape (B, T, C) logits to (B*T, C))");
+    if (logits.dim() != 2) return cross_entropy(logits, targets, CrossEntropyFuncOptions{});  // loss.cpp's layouts
     if (targets.dtype() != DType::Int64)
         throw std::invalid_argument("cross_entropy: targets must be int64 class indices; got " +
                                     dtype_name(targets.dtype()));

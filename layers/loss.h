@@ -6,6 +6,8 @@
 // cross_entropy is an engine op (engine/ops.h, one fused kernel with its backward); this header includes it so a
 // training loop finds every loss here:
 //   cross_entropy(logits (N, C) float, targets (N) int64 in [0, C)) = mean over n of -log softmax(logits)[n, t_n].
+// With PyTorch's options (engine/loss.cpp): cross_entropy(logits, targets, {.ignore_index, .label_smoothing,
+// .reduction}) also on (N, C, d1, ...) and (B, T, V) logits, nll_loss and binary_cross_entropy_with_logits.
 #pragma once
 #include "engine/ops.h"
 #include "engine/tensor.h"
