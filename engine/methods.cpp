@@ -6,6 +6,7 @@ namespace ag {
 Tensor Tensor::reshape(const Shape& s) const { return ag::reshape(*this, s); }
 Tensor Tensor::view(const Shape& s) const { return ag::view(*this, s); }
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const { return ag::transpose(*this, d0, d1); }
+Tensor Tensor::t() const { return ag::t(*this); }
 Tensor Tensor::permute(const Shape& dims) const { return ag::permute(*this, dims); }
 Tensor Tensor::unsqueeze(int64_t d) const { return ag::unsqueeze(*this, d); }
 Tensor Tensor::squeeze(int64_t d) const { return ag::squeeze(*this, d); }

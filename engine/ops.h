@@ -210,6 +210,16 @@ Tensor squeeze(const Tensor& a, int64_t dim);  // removes dim if its size is 1, 
 Tensor expand(const Tensor& a, const Shape& shape);
 // Joins tensors of equal shape (but along dim) end to end along dim.
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
+// stack: tensors of one shape S joined along a new dim (negative counts from the end of S + 1): out has n at dim.
+// Throws for no tensors, unequal shapes or dtypes, or dim out of range.
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+// split: views of t of split_size along dim, the last one smaller; a size-0 dim gives one empty piece.
+// Throws for a 0-d t, split_size <= 0 (0 is allowed for an empty dim), or dim out of range.
+std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim = 0);
+// chunk: split(t, ceil(size / chunks), dim), so it may give fewer than `chunks` pieces. Throws for chunks <= 0.
+std::vector<Tensor> chunk(const Tensor& t, int64_t chunks, int64_t dim = 0);
+// t: a 2-D tensor transposed (a view); 0-D and 1-D returned as is; throws for more than 2 dims.
+Tensor t(const Tensor& a);
 // Rows of a along dim picked by a 1-D int64 index: out.size(dim) == index.numel().
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
 // weight (V, C) looked up by int64 ids of any shape: out has shape ids.shape + [C].

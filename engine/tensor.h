@@ -147,6 +147,7 @@ public:
     Tensor reshape(const Shape& shape) const;
     Tensor view(const Shape& shape) const;
     Tensor transpose(int64_t d0, int64_t d1) const;
+    Tensor t() const;  // ag::t: 2-D transpose
     Tensor permute(const Shape& dims) const;
     Tensor unsqueeze(int64_t dim) const;
     Tensor squeeze(int64_t dim) const;
