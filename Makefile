@@ -110,9 +110,16 @@ test: $(BUILD)/tests/run_tests
 # Build every example program into build/examples.
 examples: $(EXAMPLES)
 
-# Time training steps (a Head, the lecture's GPT) against PyTorch (if installed); writes bench/RESULTS.md (~15 min).
-bench: $(BUILD)/bench/bench_step
-	/usr/bin/python3 bench/run.py --bin $(BUILD)/bench/bench_step
+# PyTorch's C++ API side of the bench, built only when Debian's libtorch-dev is installed (nothing else needs it;
+# without it the bench compares with PyTorch from Python alone).
+LIBTORCH_INCLUDE = /usr/include/torch/csrc/api/include
+LIBTORCH_BENCH   = $(if $(wildcard $(LIBTORCH_INCLUDE)/torch/torch.h),$(BUILD)/bench/bench_libtorch)
+
+# Time training steps (a Head, the lecture's GPT) and the trainers against PyTorch (if installed), on the quiet
+# machine and beside a busy process; writes bench/RESULTS.md (~30 min).
+bench: $(BUILD)/bench/bench_step $(LIBTORCH_BENCH) $(BUILD)/examples/train $(BUILD)/examples/gpt $(BUILD)/data/fortunes.txt
+	/usr/bin/python3 bench/run.py --bin $(BUILD)/bench/bench_step $(if $(LIBTORCH_BENCH),--libtorch $(LIBTORCH_BENCH)) \
+	    --examples $(BUILD)/examples --text $(BUILD)/data/fortunes.txt
 
 # Fuzzing: a crashing input is saved under fuzz/crashes/ (make it a test: tests/test_safetensors.cpp,
 # tests/test_trainer.cpp). Each target mutates with the tokens of its dictionary, fuzz/<target>.dict. The stack is
@@ -186,6 +193,11 @@ $(BUILD)/tests/run_tests: $(TEST_SRCS:%.cpp=$(BUILD)/%.o) $(SUPPORT) $(LIB)
 # The benchmark's timing program: the public engine and layers only, no example support.
 $(BUILD)/bench/bench_step: $(BUILD)/bench/bench_step.o $(LIB)
 	$(CXX) $(ALL_LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# PyTorch C++ API side (see LIBTORCH_BENCH above); it links only libtorch, not the engine.
+$(BUILD)/bench/bench_libtorch: bench/bench_libtorch.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -O2 -I$(LIBTORCH_INCLUDE) -Wno-deprecated-declarations $< -o $@ -ltorch -ltorch_cpu -lc10
 
 # The fuzz target and the library, compiled by clang with libFuzzer's coverage instrumentation, with the same
 # required flags. Undefined behaviour aborts (-fno-sanitize-recover), so libFuzzer counts it as a crash and saves
