@@ -36,11 +36,13 @@ void check_dropout(double p, const char* layer) {
 
 }  // namespace
 
-Head::Head(int64_t C, int64_t head_size, bool causal, double dropout)
-    : head_size(head_size), causal(causal), dropout(dropout), key(C, head_size, false), query(C, head_size, false),
-      value(C, head_size, false) {
+Head::Head(int64_t C, int64_t head_size, bool causal, double dropout, std::optional<double> scale)
+    : head_size(head_size), causal(causal), dropout(dropout), scale(scale.value_or(scale_for(head_size))),
+      key(C, head_size, false), query(C, head_size, false), value(C, head_size, false) {
     if (head_size < 1) throw std::invalid_argument("Head: head_size must be positive; got " + std::to_string(head_size));
     check_dropout(dropout, "Head");
+    if (!(std::isfinite(this->scale) && this->scale > 0))
+        throw std::invalid_argument("Head: scale must be finite and positive; got " + number_str(this->scale));
     register_module("key", key);
     register_module("query", query);
     register_module("value", value);
@@ -49,13 +51,13 @@ Head::Head(int64_t C, int64_t head_size, bool causal, double dropout)
 Tensor Head::forward(const Tensor& x) const {
     const Tensor kqv = packed_projection(x, {this}, "Head");
     const double p = is_training() ? dropout : 0;
-    return self_attention(kqv, 1, causal, scale_for(head_size), p).set_name("out");  // (B, T, head_size)
+    return self_attention(kqv, 1, causal, scale, p).set_name("out");  // (B, T, head_size)
 }
 
 Tensor Head::attention(const Tensor& x) const {
     NoGradGuard no_grad;
     const Tensor kqv = packed_projection(x, {this}, "Head");
-    return self_attention_weights(kqv, 1, causal, scale_for(head_size)).select(1, 0);  // (B, T, T)
+    return self_attention_weights(kqv, 1, causal, scale).select(1, 0);  // (B, T, T)
 }
 
 namespace {

@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "layers/container.h"
@@ -24,7 +25,11 @@ class Head : public Layer {
 public:
     // key, query and value are Linear(C, head_size, bias = false), created in that order (PyTorch's draws).
     // dropout: the lecture's dropout on the softmaxed weights, in training mode only (0: none).
-    Head(int64_t C, int64_t head_size, bool causal = true, double dropout = 0);
+    // scale multiplies q @ k^T; unset, it is head_size^-0.5 (the lecture's), and 1.0 is the notebook's unscaled
+    // version 4 spelling. It follows dropout, as in torch::nn::functional::scaled_dot_product_attention.
+    // Throws for head_size < 1, dropout outside [0, 1) and a scale that is not finite and positive.
+    Head(int64_t C, int64_t head_size, bool causal = true, double dropout = 0,
+         std::optional<double> scale = std::nullopt);
 
     // x (B, T, C) -> (B, T, head_size).
     Tensor forward(const Tensor& x) const override;
@@ -35,6 +40,7 @@ public:
     int64_t head_size;
     bool causal;
     double dropout;
+    double scale;  // the factor on q @ k^T
     Linear key, query, value;
 };
 

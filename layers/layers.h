@@ -1,5 +1,5 @@
 // Every layer in one include: Module, containers, Linear, Embedding, LayerNorm, activations, Dropout, Head,
-// MultiHeadAttention, the lecture's GPT, losses, clipping, optimisers.
+// MultiHeadAttention, the lecture's GPT, losses, clipping, optimisers and their learning-rate schedules.
 // Saving and loading them is io/checkpoint.h (io/io.h has all of io/).
 #pragma once
 #include "layers/activation.h"
@@ -12,5 +12,6 @@
 #include "layers/layer_norm.h"
 #include "layers/linear.h"
 #include "layers/loss.h"
+#include "layers/lr_schedule.h"
 #include "layers/module.h"
 #include "layers/optim.h"
