@@ -23,9 +23,23 @@ double& element(const Tensor& t, int64_t i) {
     return t.data<double>()[offset];
 }
 
-// jacobian[k][j][i] = d out[j] / d inputs[k][i], by backward() once per output element.
-std::vector<std::vector<std::vector<double>>> analytic_jacobian(const Fn& fn, const std::vector<Tensor>& inputs) {
+// The multi-index of flat row-major index i in shape: 4 in [3, 5] is [0, 4], 9 is [1, 4].
+Shape unravel(int64_t i, const Shape& shape) {
+    Shape index(shape.size());
+    for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+        index[d] = i % shape[d];
+        i /= shape[d];
+    }
+    return index;
+}
+
+// jacobian[k][j][i] = d out[j] / d inputs[k][i], by backward() once per output element; reached[k] says whether
+// any backward wrote inputs[k]'s .grad, out_shape is the output's shape.
+std::vector<std::vector<std::vector<double>>> analytic_jacobian(const Fn& fn, const std::vector<Tensor>& inputs,
+                                                                std::vector<bool>& reached, Shape& out_shape) {
     Tensor out = fn(inputs);
+    out_shape = out.shape();
+    reached.assign(inputs.size(), false);
     if (out.dtype() != DType::Float64)
         throw std::invalid_argument("gradcheck: the function must return a float64 tensor; got " +
                                     dtype_name(out.dtype()));
@@ -42,6 +56,7 @@ std::vector<std::vector<std::vector<double>>> analytic_jacobian(const Fn& fn, co
         for (size_t k = 0; k < inputs.size(); ++k) {
             Tensor g = inputs[k].grad();
             if (!g.defined()) continue;
+            reached[k] = true;
             for (int64_t i = 0; i < inputs[k].numel(); ++i) jac[k][j][i] = element(g, i);
         }
     }
@@ -80,15 +95,21 @@ struct RestoreGrads {
     }
 };
 
-std::string describe_failure(const GradcheckResult& r, const Tensor& input, const GradcheckOptions& o) {
+// The report, one fact a line, every line short enough for an 80-column terminal once Catch2 indents it.
+std::string describe_failure(const GradcheckResult& r, const Shape& input_shape, const Shape& output_shape,
+                             const GradcheckOptions& o) {
     std::ostringstream s;
     s.precision(8);
-    s << "gradcheck: the gradient of input " << r.input << " (shape " << shape_str(input.shape()) << ") is wrong at "
-      << "its element " << r.input_element << ", for output element " << r.output_element << ":\n"
+    if (r.gradient_reached)
+        s << "gradcheck: the gradient of input " << r.input << " is wrong\n";
+    else
+        s << "gradcheck: no gradient reached input " << r.input << " (backward never wrote its .grad)\n";
+    s << "  at its element " << shape_str(r.input_index) << " of shape " << shape_str(input_shape) << "\n"
+      << "  for output element " << shape_str(r.output_index) << " of shape " << shape_str(output_shape) << "\n"
       << "  analytic (backward) " << r.analytic << "\n"
       << "  numeric (finite differences) " << r.numeric << "\n"
-      << "  |difference| " << std::abs(r.analytic - r.numeric) << " > atol " << o.atol << " + rtol " << o.rtol
-      << " * |numeric| = " << o.atol + o.rtol * std::abs(r.numeric);
+      << "  |difference| " << std::abs(r.analytic - r.numeric) << "\n"
+      << "  > atol " << o.atol << " + rtol " << o.rtol << " * |numeric| = " << o.atol + o.rtol * std::abs(r.numeric);
     return s.str();
 }
 
@@ -131,9 +152,11 @@ GradcheckResult gradcheck(const Fn& fn, const std::vector<Tensor>& inputs, const
     check_options(options);
     check_inputs(inputs);
     GradcheckResult result;
+    Shape out_shape;
     {
         RestoreGrads restore(inputs);
-        auto jac = analytic_jacobian(fn, inputs);
+        std::vector<bool> reached;
+        auto jac = analytic_jacobian(fn, inputs, reached, out_shape);
         double worst = -1;
         for (size_t k = 0; k < inputs.size() && result.passed; ++k) {
             if (!inputs[k].requires_grad()) continue;
@@ -143,13 +166,14 @@ GradcheckResult gradcheck(const Fn& fn, const std::vector<Tensor>& inputs, const
                     double a = jac[k][j][i], n = numeric[j], excess = std::abs(a - n) - (options.atol + options.rtol * std::abs(n));
                     if (!(excess <= 0) && !(excess <= worst)) {  // NaN counts as a failure
                         worst = std::isnan(excess) ? INFINITY : excess;
-                        result = {false, "", static_cast<int>(k), i, static_cast<int64_t>(j), a, n};
+                        result = {false, "", static_cast<int>(k), i, static_cast<int64_t>(j), a, n,
+                                  unravel(i, inputs[k].shape()), unravel(static_cast<int64_t>(j), out_shape), reached[k]};
                     }
                 }
             }
         }
     }
-    if (!result.passed) result.report = describe_failure(result, inputs[result.input], options);
+    if (!result.passed) result.report = describe_failure(result, inputs[result.input].shape(), out_shape, options);
     return result;
 }
 

@@ -53,6 +53,8 @@ void demonstrate() {
     std::cout << "passed: " << r.passed << "\n" << r.report << "\n";
     std::cout << "r.input " << r.input << ", r.input_element " << r.input_element << ", r.output_element "
               << r.output_element << ", r.analytic " << r.analytic << ", r.numeric " << r.numeric << "\n";
+    std::cout << "r.input_index " << shape_str(r.input_index) << ", r.output_index " << shape_str(r.output_index)
+              << ", r.gradient_reached " << r.gradient_reached << "\n";
     std::cout << "x * x passes: " << gradcheck([](const std::vector<Tensor>& in) { return in[0] * in[0]; }, {x}).passed
               << "\n\n";
 

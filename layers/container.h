@@ -24,10 +24,11 @@ namespace ag {
 template <typename Item, typename Base = Module>
 class ModuleList : public Base {
 public:
-    ModuleList() = default;
+    ModuleList() { this->members_built(); }  // a list has no members of its own; its items come by append
     // count Items, each built from the same args, in order: [Head(C, hs) for _ in range(count)].
     template <typename... Args>
     explicit ModuleList(int64_t count, const Args&... args) {
+        this->members_built();
         for (int64_t i = 0; i < count; ++i) append(args...);
     }
 

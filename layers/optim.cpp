@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -20,8 +21,11 @@ namespace ag {
 // ---- Optimizer ------------------------------------------------------------------------------------------------------
 
 Optimizer::Optimizer(std::string name, NamedTensors params) : params_(std::move(params)), name_(std::move(name)) {
+    if (params_.empty())  // a model that registered nothing: training it would silently do nothing
+        throw std::invalid_argument(name_ + ": optimizer got an empty parameter list; got 0 parameters (does the "
+                                    "model register its layers with register_module?)");
     std::set<std::string> names;
-    std::set<const TensorImpl*> tensors;
+    std::map<const TensorImpl*, std::string> tensors;  // each tensor, with the name it was first listed under
     for (const auto& [pname, p] : params_) {
         const std::string got = "; got '" + pname + "'";
         if (!p.defined()) throw std::invalid_argument(name_ + ": every parameter must be defined" + got + " undefined");
@@ -33,11 +37,13 @@ Optimizer::Optimizer(std::string name, NamedTensors params) : params_(std::move(
         if (!p.is_contiguous())
             throw std::invalid_argument(name_ + ": every parameter must be contiguous" + got + " with strides " +
                                         shape_str(p.strides()));
+        // PyTorch: "some parameters appear in more than one parameter group"; stepped twice, it would move twice
+        const auto [first, is_new] = tensors.emplace(p.impl_ptr().get(), pname);
+        if (!is_new)
+            throw std::invalid_argument(name_ + ": a parameter must appear only once; got '" + first->second +
+                                        (first->second == pname ? "' twice" : "' again as '" + pname + "'"));
         if (!names.insert(pname).second)
             throw std::invalid_argument(name_ + ": parameter names must be unique" + got + " twice");
-        if (!tensors.insert(p.impl_ptr().get()).second)
-            throw std::invalid_argument(name_ + ": every parameter must be a distinct tensor" + got +
-                                        " for a tensor already listed");
         built_for_.push_back({p.dtype(), p.shape()});
     }
 }

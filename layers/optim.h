@@ -36,8 +36,11 @@ public:
     double lr = 0;  // read at every step, so a schedule may change it between steps
 
 protected:
-    // `name` starts every error message ("AdamW: ..."). Throws std::invalid_argument unless every parameter is a
-    // defined, contiguous leaf that requires grad, with a unique name, and no tensor appears twice.
+    // `name` starts every error message ("AdamW: ..."). Throws std::invalid_argument for an empty list ("AdamW:
+    // optimizer got an empty parameter list", as torch says: a model that registered nothing), for a tensor listed
+    // twice ("AdamW: a parameter must appear only once; got 'fc.weight' again as 'head.weight'", PyTorch's "some
+    // parameters appear in more than one parameter group"), and unless every parameter is a defined, contiguous
+    // leaf that requires grad, with a unique name.
     Optimizer(std::string name, NamedTensors params);
     // Throws "<name>: <rule>; got <value>" unless ok (NaN fails every `x >= 0` rule).
     void require(bool ok, const std::string& rule, double value) const;

@@ -5,9 +5,10 @@
 //   auto f = [](const std::vector<ag::Tensor>& in) { return my_op(in[0], in[1]); };
 //   REQUIRE_THAT((std::vector<ag::Tensor>{a, b}), ag::PassesGradcheck(f));
 //
-// On failure Catch prints the inputs' shapes and gradcheck's report: which input and element, the analytic
-// (backward) and numeric (finite-difference) values, and the tolerance they missed. Inputs that require grad must
-// be float64 leaves (see engine/gradcheck.h).
+// On failure Catch prints the inputs' shapes, "fails gradcheck" and gradcheck's report (80 columns wide, so Catch
+// never wraps it): which input and element (as an index into its shape), the analytic (backward) and numeric
+// (finite-difference) values, and the tolerance they missed. Inputs that require grad must be float64 leaves (see
+// engine/gradcheck.h).
 #pragma once
 #include <catch2/catch.hpp>
 
@@ -30,7 +31,7 @@ public:
         return result_.passed;
     }
     std::string describe() const override {
-        return result_.passed ? "passes gradcheck" : "passes gradcheck\n" + result_.report;
+        return result_.passed ? "passes gradcheck" : "fails gradcheck\n" + result_.report;
     }
 
 private:

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <functional>
+#include <sstream>
 #include <stdexcept>
 #include <vector>
 
@@ -87,9 +88,11 @@ TEST_CASE("gradcheck: catches a backward off by a factor 2 and names the input, 
     CHECK(r.output_element == worst);
     CHECK(r.analytic == Approx(2 * av[worst]));
     CHECK(r.numeric == Approx(av[worst]).epsilon(1e-6));
-    CHECK_THAT(r.report, Contains("input 1") && Contains("shape [2, 3]") &&
-                             Contains("element " + std::to_string(worst)) && Contains("analytic") &&
-                             Contains("numeric"));
+    CHECK(r.input_index == ag::Shape{worst / 3, worst % 3});
+    CHECK(r.gradient_reached);
+    const std::string at = "[" + std::to_string(worst / 3) + ", " + std::to_string(worst % 3) + "] of shape [2, 3]";
+    CHECK_THAT(r.report, Contains("input 1 is wrong") && Contains("  at its element " + at) &&
+                             Contains("  for output element " + at) && Contains("analytic") && Contains("numeric"));
 }
 
 TEST_CASE("gradcheck: catches a wrong sign on one element of the gradient", "[gradcheck]") {
@@ -103,8 +106,9 @@ TEST_CASE("gradcheck: catches a wrong sign on one element of the gradient", "[gr
     CHECK(r.analytic == Approx(-3.0));
     CHECK(r.numeric == Approx(3.0).epsilon(1e-6));
     INFO(r.report);
-    CHECK_THAT(r.report, Contains("gradcheck: the gradient of input 0 (shape [2, 3]) is wrong at its element 4, "
-                                  "for output element 4"));
+    CHECK_THAT(r.report, Contains("gradcheck: the gradient of input 0 is wrong\n"
+                                  "  at its element [1, 1] of shape [2, 3]\n"
+                                  "  for output element [1, 1] of shape [2, 3]\n"));
     CHECK_THAT(r.report, Contains("analytic (backward) -3") && Contains("numeric (finite differences) 3"));
     CHECK_THAT(r.report, Contains("atol 1e-05") && Contains("rtol 0.001"));
 }
@@ -287,4 +291,61 @@ TEST_CASE("gradcheck: an expanded input, whose elements share memory, is refused
     Tensor x = ag::ones({1}, ag::DType::Float64).expand({3}).detach().requires_grad_();
     auto f = [](const std::vector<Tensor>& in) { return (in[0] * in[0]).sum(); };
     REQUIRE_THROWS_WITH(ag::gradcheck(f, {x}), Contains("gradcheck: input 0 has a dim of stride 0"));
+}
+
+TEST_CASE("gradcheck: the report gives elements as multi-indices into their shapes", "[gradcheck]") {
+    ag::manual_seed(104);
+    Tensor x = input({3, 5});
+    // flip element [1, 4] (flat 9) of dx; the output is x's shape, reshaped to (5, 3): flat 9 is [3, 0] there
+    ag::GradcheckResult r =
+        ag::gradcheck([](const std::vector<Tensor>& in) { return triple(in[0], 0, 9).reshape({5, 3}); }, {x});
+    REQUIRE_FALSE(r.passed);
+    CHECK(r.input_element == 9);
+    CHECK(r.input_index == ag::Shape{1, 4});
+    CHECK(r.output_index == ag::Shape{3, 0});
+    CHECK_THAT(r.report, Contains("  at its element [1, 4] of shape [3, 5]\n") &&
+                             Contains("  for output element [3, 0] of shape [5, 3]\n"));
+}
+
+TEST_CASE("gradcheck: says so when no gradient reached an input that requires grad", "[gradcheck]") {
+    ag::manual_seed(105);
+    Tensor a = input({2}), b = input({3});
+    // out = a.sum() * b, with a backward that forgets b: b's .grad is never written
+    auto forgets_b = [](const std::vector<Tensor>& in) {
+        Tensor out = (in[0].detach().sum() * in[1].detach());
+        const Tensor a = in[0], b = in[1].detach();
+        ag::set_grad_fn(out, "ForgetsBBackward", {&in[0]}, /*saved=*/{}, [a, b](const Tensor& dout) {
+            ag::accumulate_grad(a, (dout * b).sum().expand({2}));  // da += sum(dout * b) ; db forgotten
+        });
+        return out;
+    };
+    ag::GradcheckResult r = ag::gradcheck(forgets_b, {a, b});
+    REQUIRE_FALSE(r.passed);
+    CHECK(r.input == 1);
+    CHECK_FALSE(r.gradient_reached);
+    CHECK(r.analytic == 0);
+    CHECK_THAT(r.report, Catch::StartsWith("gradcheck: no gradient reached input 1 (backward never wrote its .grad)\n"
+                                           "  at its element ["));
+    // an input that nothing depends on gets no gradient, and none is needed: finite differences agree
+    CHECK(ag::gradcheck([](const std::vector<Tensor>& in) { return in[0] * 2.0; }, {input({2}), input({2})}).passed);
+}
+
+TEST_CASE("gradcheck: no line of the report is wider than 78 columns, with long numbers and big shapes",
+          "[gradcheck]") {
+    ag::manual_seed(106);
+    // values like -1.2345678e-08: the longest numbers the report prints
+    Tensor x = (ag::randn({7, 11, 13}, DType::Float64) * 1e-7).requires_grad_();
+    ag::GradcheckOptions o;
+    o.atol = 1.2345678e-300;
+    o.rtol = 1.2345678e-100;
+    ag::GradcheckResult r =
+        ag::gradcheck([](const std::vector<Tensor>& in) { return triple(in[0], 1e-3).reshape({11, 13, 7}); }, {x}, o);
+    REQUIRE_FALSE(r.passed);
+    std::istringstream lines(r.report);
+    int n = 0;
+    for (std::string line; std::getline(lines, line); ++n) {
+        INFO(line);
+        CHECK(line.size() <= 78);
+    }
+    CHECK(n == 7);
 }

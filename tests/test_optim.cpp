@@ -294,7 +294,7 @@ TEST_CASE("Optimizer: every parameter must be a distinct, contiguous leaf with a
     Tensor a = leaf({1, 2}, {2}, DType::Float32), b = leaf({1, 2, 3, 4}, {2, 2}, DType::Float32);
     REQUIRE_THROWS_WITH(AdamW({{"a", a}, {"a", b}}), "AdamW: parameter names must be unique; got 'a' twice");
     REQUIRE_THROWS_WITH(SGD({{"a", a}, {"b", a}}, 0.1),
-                        "SGD: every parameter must be a distinct tensor; got 'b' for a tensor already listed");
+                        "SGD: a parameter must appear only once; got 'a' again as 'b'");
     REQUIRE_THROWS_WITH(AdamW({{"c", zeros({2})}}),
                         "AdamW: every parameter must require grad; got 'c', which does not");
     REQUIRE_THROWS_WITH(AdamW({{"d", a * 2.0}}), Catch::StartsWith("AdamW: every parameter must be a leaf; got 'd'"));
