@@ -20,7 +20,12 @@
 
 #include <CLI/CLI.hpp>
 
-using Clock = std::chrono::steady_clock;
+#include "bench_timing.h"
+
+using bench::Clock;
+using bench::quantile;
+using bench::seconds_since;
+using bench::status_mb;
 
 namespace {
 
@@ -34,26 +39,6 @@ struct Options {
     double seconds = 2.0;
     int64_t min_steps = 5, max_steps = 2000;
 };
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// The value at quantile q, interpolated linearly between neighbours (numpy's default), as bench_step.cpp.
-double quantile(std::vector<double> v, double q) {
-    std::sort(v.begin(), v.end());
-    const double pos = q * static_cast<double>(v.size() - 1);
-    const size_t lo = static_cast<size_t>(pos);
-    const size_t hi = std::min(lo + 1, v.size() - 1);
-    return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
-
-// A field of /proc/self/status in MB: VmRSS (resident now) or VmHWM (peak resident so far).
-double status_mb(const std::string& field) {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;
-    return -1;
-}
 
 // The notebook's version 4 head, scaled by head_size^-0.5, with a Linear(head_size, V) readout.
 struct HeadModelImpl : torch::nn::Module {

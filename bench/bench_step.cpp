@@ -24,13 +24,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/bench_timing.h"
+
 #include "engine/engine.h"
 #include "engine/kernels.h"  // the sgemm mode calls the engine's gemm directly
 #include "layers/layers.h"
 #include "layers/optim.h"
 
 using ag::Tensor;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::quantile;
+using bench::seconds_since;
+using bench::status_mb;
 
 namespace {
 
@@ -47,32 +52,6 @@ struct Options {
     int64_t min_steps = 5, max_steps = 2000;
     int64_t n = 1024;             // sgemm: n x n times n x n
 };
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// The value at quantile q of `v` (0.5: median), interpolated linearly between neighbours as numpy does by default.
-double quantile(std::vector<double> v, double q) {
-    std::sort(v.begin(), v.end());
-    const double pos = q * static_cast<double>(v.size() - 1);
-    const size_t lo = static_cast<size_t>(pos);
-    const size_t hi = std::min(lo + 1, v.size() - 1);
-    return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
-
-// A field of /proc/self/status in MB: "VmRSS" (resident now) or "VmHWM" (peak resident so far).
-double status_mb(const std::string& field) {
-    std::ifstream status("/proc/self/status");
-    std::string key;
-    double kb = 0;
-    while (status >> key) {
-        if (key == field + ":") {
-            status >> kb;
-            return kb / 1024.0;
-        }
-        std::getline(status, key);
-    }
-    return -1;
-}
 
 // The model timed: the notebook's Head (bias-free key/query/value, scaled, causal softmax, @ v) and a readout.
 struct HeadModel : ag::Module {
