@@ -1,41 +1,15 @@
-// Element-wise ops: forward through kernels::map / kernels::zip, backward right below each as a formula.
-// Broadcasting is handled once: the forward kernels read broadcast operands with stride 0, and accumulate_grad sums
-// a gradient of the broadcast shape back to each input's shape.
+// Element-wise ops: forward through kernels::map / kernels::zip (unary and binary, engine/elementwise.h), backward
+// right below each as a formula. Broadcasting is handled once: the forward kernels read broadcast operands with
+// stride 0, and accumulate_grad sums a gradient of the broadcast shape back to each input's shape.
 #include <cmath>
 #include <stdexcept>
 
 #include "engine/autograd.h"
+#include "engine/elementwise.h"
 #include "engine/kernels.h"
 #include "engine/ops.h"
 
 namespace ag {
-
-namespace {
-
-void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
-    if (a.dtype() != b.dtype())
-        throw std::invalid_argument(std::string(op) + ": both tensors must have the same dtype; got " +
-                                    dtype_name(a.dtype()) + " and " + dtype_name(b.dtype()));
-}
-
-// out = f(a, b) over the broadcast shape of a and b.
-template <typename F>
-Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
-    check_same_dtype(a, b, op);
-    Tensor out = empty(broadcast_shapes(a.shape(), b.shape(), op), a.dtype());
-    dispatch_floating(a.dtype(), op, [&]<typename Scalar>() { kernels::zip<Scalar, Scalar>(out, a, b, f); });
-    return out;
-}
-
-// out = f(a).
-template <typename F>
-Tensor unary(const Tensor& a, const char* op, F f) {
-    Tensor out = empty(a.shape(), a.dtype());
-    dispatch_floating(a.dtype(), op, [&]<typename Scalar>() { kernels::map<Scalar, Scalar>(out, a, f); });
-    return out;
-}
-
-}  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
     Tensor out = binary(a, b, "add", [](auto x, auto y) { return x + y; });
@@ -134,6 +108,17 @@ Tensor tanh(const Tensor& a) {
         const Tensor y = out.detach();  // the result, without its grad_fn (no cycle)
         set_grad_fn(out, "TanhBackward", {&a}, /*saved=*/{y}, [a, y](const Tensor& dout) {
             accumulate_grad(a, dout * (1.0 - y * y));  // da += dout * (1 - tanh(a)^2)
+        });
+    }
+    return out;
+}
+
+Tensor sigmoid(const Tensor& a) {
+    Tensor out = unary(a, "sigmoid", [](auto x) { return 1 / (1 + std::exp(-x)); });
+    if (needs_grad(a)) {
+        const Tensor y = out.detach();  // the result, without its grad_fn (no cycle)
+        set_grad_fn(out, "SigmoidBackward", {&a}, /*saved=*/{y}, [a, y](const Tensor& dout) {
+            accumulate_grad(a, dout * y * (1.0 - y));  // da += dout * y * (1 - y)
         });
     }
     return out;

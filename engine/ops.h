@@ -118,6 +118,21 @@ bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol 
 // out = a where mask is false, value where mask is true; mask is bool and broadcasts to a's shape.
 Tensor masked_fill(const Tensor& a, const Tensor& mask, double value);
 
+// ---- more element-wise (sigmoid in elementwise.cpp, the rest in elementwise_more.cpp) -------------------------
+// Float tensors only, any shape; the two-tensor ones broadcast and need one dtype.
+Tensor sigmoid(const Tensor& a);  // 1 / (1 + exp(-a))
+Tensor abs(const Tensor& a);      // |a|; gradient sign(a), 0 at 0 (as torch)
+// torch::clamp: min(max(a, min), max), either bound optional; gradient 1 where min <= a <= max (bounds included),
+// 0 outside; min > max gives max everywhere, as in PyTorch. Throws when both bounds are absent.
+Tensor clamp(const Tensor& a, std::optional<double> min, std::optional<double> max);
+// The element-wise smaller / larger of a and b (NaN wins, as in torch); at a tie each gets half the gradient.
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor silu(const Tensor& a);   // a * sigmoid(a)
+Tensor log1p(const Tensor& a);  // log(1 + a), accurate for small a
+Tensor sin(const Tensor& a);
+Tensor cos(const Tensor& a);
+
 // ---- reductions (reduce.cpp) ---------------------------------------------------------------------------------
 Tensor sum(const Tensor& a);                                      // all elements -> 0-d
 Tensor sum(const Tensor& a, int64_t dim, bool keepdim = false);
