@@ -185,5 +185,6 @@ static Tensor from_values(const std::vector<Scalar>& values, const Shape& shape)
 Tensor from_vector(const std::vector<float>& values, const Shape& shape) { return from_values(values, shape); }
 Tensor from_vector(const std::vector<double>& values, const Shape& shape) { return from_values(values, shape); }
 Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape) { return from_values(values, shape); }
+Tensor from_vector(const std::vector<bool>& values, const Shape& shape) { return from_values(values, shape); }
 
 }  // namespace ag

@@ -1,4 +1,5 @@
-// Writing into an existing tensor: copy_, fill_, normal_ and add_ (and the `x[b] = y` spellings). None of them is recorded
+// Writing into an existing tensor: copy_ and fill_ (and the `x[b] = y` spellings); the arithmetic (+=, add_, ..) is in
+// inplace_arith.cpp, the random fills (normal_, uniform_, bernoulli_) in inplace_random.cpp. None of them is recorded
 // in the graph. Each one
 //   - refuses a tensor that requires grad while grad mode is on (its gradient would silently be wrong), and a view of
 //     one made under NoGradGuard (PyTorch refuses it too);
@@ -11,12 +12,12 @@
 
 #include "engine/autograd.h"
 #include "engine/kernels.h"
+#include "engine/inplace.h"
 #include "engine/ops.h"
-#include "engine/random.h"
 
 namespace ag {
 
-namespace {
+namespace inplace {
 
 void check_destination(const Tensor& dst, const char* op) {
     if (dst.requires_grad() && grad_mode_enabled())
@@ -35,8 +36,8 @@ void check_destination(const Tensor& dst, const char* op) {
                                         " has stride 0, as expand() makes); write into a clone() instead");
 }
 
-// What an in-place write into dst reads for src: src itself, unless it shares dst's memory in another layout (then
-// element i of dst may read what an earlier write already changed), in which case a snapshot of it.
+// src itself, unless it shares dst's memory in another layout (then element i of dst may read what an earlier write
+// already changed), in which case a snapshot of it.
 Tensor readable_source(const Tensor& dst, const Tensor& src) {
     if (src.impl().storage != dst.impl().storage || dst.numel() == 0) return src;
     const Shape strides = broadcast_strides(src.shape(), src.strides(), dst.shape());
@@ -54,7 +55,9 @@ void check_broadcasts_to(const Tensor& src, const Tensor& dst, const char* op) {
                                     shape_str(src.shape()) + " into " + shape_str(dst.shape()));
 }
 
-}  // namespace
+}  // namespace inplace
+
+using inplace::check_destination;
 
 Tensor& Tensor::copy_(const Tensor& src) {
     check_destination(*this, "copy_");
@@ -65,8 +68,8 @@ Tensor& Tensor::copy_(const Tensor& src) {
     if (src.dtype() != dtype())
         throw std::invalid_argument("copy_: dtypes must match; got " + dtype_name(src.dtype()) + " into " +
                                     dtype_name(dtype()));
-    check_broadcasts_to(src, *this, "copy_");
-    const Tensor source = readable_source(*this, src);
+    inplace::check_broadcasts_to(src, *this, "copy_");
+    const Tensor source = inplace::readable_source(*this, src);
     dispatch_all(dtype(), [&]<typename Scalar>() { kernels::map<Scalar, Scalar>(*this, source, [](Scalar v) { return v; }); });
     bump_version();
     return *this;
@@ -82,31 +85,10 @@ Tensor& Tensor::fill_(double value) {
     return *this;
 }
 
-Tensor& Tensor::normal_(double mean, double std_dev, Generator* gen) {
-    check_destination(*this, "normal_");
-    dispatch_floating(dtype(), "normal_", [&]<typename Scalar>() {
-        Tensor drawn = empty(shape(), dtype());  // contiguous: the draws land in row-major order
-        (gen ? *gen : default_generator()).fill_normal(drawn.data<Scalar>(), drawn.numel(), mean, std_dev);
-        kernels::map<Scalar, Scalar>(*this, drawn, [](Scalar v) { return v; });
-    });
-    bump_version();
-    return *this;
-}
-
 Tensor& Tensor::operator=(const Tensor& src) && { return copy_(src); }
 Tensor& Tensor::operator=(double value) && { return fill_(value); }
 
-void add_(const Tensor& a, const Tensor& b) {
-    check_destination(a, "add_");
-    if (a.dtype() != b.dtype())
-        throw std::invalid_argument("add_: both tensors must have the same dtype; got " + dtype_name(a.dtype()) +
-                                    " and " + dtype_name(b.dtype()));
-    check_broadcasts_to(b, a, "add_");
-    const Tensor source = readable_source(a, b);
-    dispatch_floating(a.dtype(), "add_", [&]<typename Scalar>() {
-        kernels::zip<Scalar, Scalar>(a, a, source, [](Scalar x, Scalar y) { return x + y; });
-    });
-    a.bump_version();
-}
+// The optimisers' spelling of a += b.
+void add_(const Tensor& a, const Tensor& b) { Tensor(a).add_(b); }
 
 }  // namespace ag

@@ -59,6 +59,9 @@ Tensor tensor(const NestedList& data, DType dtype = DType::Float32);
 Tensor from_vector(const std::vector<float>& values, const Shape& shape);
 Tensor from_vector(const std::vector<double>& values, const Shape& shape);
 Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape);
+// A bool tensor (masks): from_vector(std::vector<bool>{true, false}, {2}). As for the overloads above, the call
+// names the vector's type (a bare brace list of values matches none of them better than the others).
+Tensor from_vector(const std::vector<bool>& values, const Shape& shape);
 
 // ---- element-wise (elementwise.cpp) ------------------------------------------------------------------------
 Tensor add(const Tensor& a, const Tensor& b);
@@ -151,6 +154,10 @@ Tensor sum_to(const Tensor& a, const Shape& shape);
 // (left) or appended (right) and removed afterwards; batch dims (all but the last two) broadcast:
 //   (T, T) @ (B, T, C) -> (B, T, C). Computed with OpenBLAS gemm; transposed views are passed as flags, not copied.
 Tensor matmul(const Tensor& a, const Tensor& b);
+// torch::nn::functional::linear: x (..., in) @ weight (out, in)^T + bias (out) -> (..., out); bias may be undefined
+// (none). Differentiable wrt all three. Throws for a 0-d x, a weight that is not 2-D, x's last dim != in, a bias that
+// is not (out), or mixed dtypes.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
 // ---- softmax and losses (softmax.cpp) ------------------------------------------------------------------------
 // exp(x - max) / sum(exp(x - max)) along dim. A slice that is entirely -inf gives NaN, as in PyTorch.

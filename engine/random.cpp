@@ -214,9 +214,16 @@ static void check_std(double std_dev) {
 // the result is rounded to float afterwards, which hides the difference (almost) always.
 static double scale_normal(double z, double mean, double std_dev) { return std::fma(z, std_dev, mean); }
 
-void Generator::fill_normal(double* out, int64_t n, double mean, double std_dev) {
-    check_std(std_dev);
-    for (int64_t i = 0; i < n; ++i) out[i] = scale_normal(next_normal(), mean, std_dev);
+// Turns 16 double uniforms into 16 normals in place, pairing d[j] (radius) with d[j+8] (angle) as the float
+// block does, but with libm's log, sin and cos in double (PyTorch's generic normal_fill_16):
+//   r = sqrt(-2 log(1 - d[j])), theta = 2 pi d[j+8];  d[j] = mean + std r cos(theta), d[j+8] = mean + std r sin(theta)
+static void box_muller_block16(double* d, double mean, double std_dev) {
+    for (int j = 0; j < 8; ++j) {
+        const double radius = std::sqrt(-2.0 * std::log(1.0 - d[j]));
+        const double theta = 2.0 * std::numbers::pi * d[j + 8];
+        d[j] = scale_normal(radius * std::cos(theta), mean, std_dev);
+        d[j + 8] = scale_normal(radius * std::sin(theta), mean, std_dev);
+    }
 }
 
 // ---- Normal, blocked float path (n >= 16) -----------------------------------------------------------------
@@ -322,6 +329,20 @@ static void box_muller_block16(float* d, float mean, float std_dev) {
     }
 }
 
+// The blocked path of both dtypes: n uniforms, each whole block of 16 turned into normals in place; when n is not a
+// multiple of 16, the last 16 elements are redrawn from 16 fresh uniforms and transformed again (the normals of
+// the last full block that they overwrite are thrown away).
+template <typename Scalar, typename Uniform>
+static void fill_normal_blocks(Scalar* out, int64_t n, Scalar mean, Scalar std_dev, Uniform next_uniform) {
+    for (int64_t i = 0; i < n; ++i) out[i] = next_uniform();
+    for (int64_t start = 0; start + 16 <= n; start += 16) box_muller_block16(out + start, mean, std_dev);
+    if (n % 16 != 0) {
+        Scalar* window = out + (n - 16);
+        for (int i = 0; i < 16; ++i) window[i] = next_uniform();
+        box_muller_block16(window, mean, std_dev);
+    }
+}
+
 void Generator::fill_normal(float* out, int64_t n, double mean, double std_dev) {
     check_std(std_dev);
     if (n < 16) {
@@ -329,16 +350,17 @@ void Generator::fill_normal(float* out, int64_t n, double mean, double std_dev) 
         for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(scale_normal(next_normal(), mean, std_dev));
         return;
     }
-    const float mean_f = static_cast<float>(mean), std_f = static_cast<float>(std_dev);
-    for (int64_t i = 0; i < n; ++i) out[i] = next_float_uniform();
-    for (int64_t start = 0; start + 16 <= n; start += 16) box_muller_block16(out + start, mean_f, std_f);
-    if (n % 16 != 0) {
-        // Tail: redo the last 16 elements from 16 fresh uniforms. This overwrites part of the last
-        // full block, whose normals there are simply thrown away.
-        float* window = out + (n - 16);
-        for (int i = 0; i < 16; ++i) window[i] = next_float_uniform();
-        box_muller_block16(window, mean_f, std_f);
+    fill_normal_blocks(out, n, static_cast<float>(mean), static_cast<float>(std_dev),
+                       [this] { return next_float_uniform(); });
+}
+
+void Generator::fill_normal(double* out, int64_t n, double mean, double std_dev) {
+    check_std(std_dev);
+    if (n < 16) {
+        for (int64_t i = 0; i < n; ++i) out[i] = scale_normal(next_normal(), mean, std_dev);
+        return;
     }
+    fill_normal_blocks(out, n, mean, std_dev, [this] { return next_double_uniform(); });
 }
 
 // ---- Default generator and nn.Linear bounds ---------------------------------------------------------------

@@ -13,10 +13,9 @@
 //     float32 tensors use a blocked float32 Box-Muller built on Cephes polynomial log/sin/cos.
 //
 // The float32 results are the guarantee (checked bit for bit against torch 1.13 on x86-64 with
-// AVX2, see tests/test_random.cpp). float64 is not part of it: fill_uniform and fill_normal with
-// fewer than 16 elements happened to match PyTorch on the values we tried, but fill_normal on 16 or
-// more float64 elements also uses the scalar path, while PyTorch switches to a blocked double
-// algorithm there, so those values do NOT match PyTorch.
+// AVX2, see tests/test_random.cpp). float64 matches too on the values checked (tests/test_random.cpp
+// and tests/test_inplace_methods.cpp): 16 or more float64 normals use PyTorch's blocked double
+// Box-Muller (libm log, sin, cos), whose values depend on the C library's functions.
 //
 // A Generator is not thread-safe: draw from one thread only (not inside the kernels' parallel loops).
 #pragma once
@@ -49,8 +48,9 @@ public:
     // normal_(mean, std) for float32: the scalar double path for n < 16 (4 draws per new pair), the
     // blocked float path for n >= 16 (n draws, plus 16 more when n is not a multiple of 16).
     void fill_normal(float* out, int64_t n, double mean, double std_dev);
-    // normal_(mean, std) for float64: the scalar double path for every n (sharing the cache with
-    // the float path). Not checked against PyTorch, and different from it for n >= 16 (see above).
+    // normal_(mean, std) for float64: the scalar double path for n < 16 (sharing the cache with the
+    // float path); for n >= 16 the same blocks of 16 as the float path, in double with libm's log,
+    // sin and cos (n double uniforms, plus 16 more when n is not a multiple of 16; 2 draws each).
     void fill_normal(double* out, int64_t n, double mean, double std_dev);
 
     // randint(low, high): low + r % (high - low), plain modulo, r = random32() when the range is

@@ -131,6 +131,30 @@ public:
     // Fills a floating tensor with N(mean, std_dev^2) draws, in row-major order as torch's normal_ on a contiguous
     // tensor draws them (from gen, or the default generator): after manual_seed, PyTorch's values for float32.
     Tensor& normal_(double mean = 0, double std_dev = 1, Generator* gen = nullptr);
+    // (inplace_random.cpp) torch's uniform_ (in [lo, hi), throws if lo > hi) and bernoulli_ (1 with probability p,
+    // else 0; throws unless 0 <= p <= 1) on a float32 or float64 tensor, drawn as torch draws them; int tensors throw.
+    Tensor& uniform_(double lo = 0, double hi = 1, Generator* gen = nullptr);
+    Tensor& bernoulli_(double p, Generator* gen = nullptr);
+
+    // ---- in-place arithmetic (inplace_arith.cpp): this = this (op) other, returning this tensor.
+    // `other` broadcasts to this tensor's shape (never the other way: the result keeps this shape) and has this
+    // tensor's dtype (no promotion, as for every binary op); a number acts as a 0-d tensor of this dtype. float32,
+    // float64 and int64 (for which a number must be a whole one, and /= is refused: true division gives a float).
+    // As the writes above, these are not recorded in the graph: on a tensor that requires grad (a leaf or an op's
+    // result) they throw unless under NoGradGuard; write into a clone() instead. They bump the version, so a graph
+    // that saved the old value refuses to run backward.
+    Tensor& operator+=(const Tensor& other);  // add_(other)
+    Tensor& operator+=(double other);
+    Tensor& operator-=(const Tensor& other);  // add_(other, -1), torch's sub_
+    Tensor& operator-=(double other);
+    Tensor& operator*=(const Tensor& other);  // mul_(other)
+    Tensor& operator*=(double other);
+    Tensor& operator/=(const Tensor& other);  // torch's div_
+    Tensor& operator/=(double other);
+    Tensor& add_(const Tensor& other, double alpha = 1);  // this += alpha * other (inplace_arith.cpp: roundings)
+    Tensor& add_(double other, double alpha = 1);
+    Tensor& mul_(const Tensor& other);
+    Tensor& mul_(double other);
 
     // How many in-place writes this tensor's buffer has had (PyTorch's x._version; views share the count). An op
     // that saved the tensor for backward records it, and backward throws if it changed.

@@ -59,8 +59,7 @@ Tensor Linear::forward(const Tensor& x) const {
     if (x.dim() == 0 || x.size(-1) != in_features)
         throw std::invalid_argument("Linear: the input's last dim must be in_features = " + std::to_string(in_features) +
                                     "; got shape " + shape_str(x.shape()));
-    Tensor y = matmul(x, weight.transpose(0, 1));  // (..., in) @ (in, out): W^T is a view, passed to BLAS as a flag
-    return bias.defined() ? y + bias : y;
+    return linear(x, weight, bias);  // (..., in) @ (in, out) + (out)
 }
 
 }  // namespace ag
