@@ -100,53 +100,102 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator* gen) {
     return out;
 }
 
-// multinomial without replacement, as PyTorch draws it: q = exponential(1) for every element (all of them, row by row,
-// before any sample is taken), then each row's samples are the positions of its largest p / q, largest first.
-// With one sample this picks position i with probability p_i / sum(p).
-Tensor multinomial(const Tensor& probs, int64_t num_samples, Generator* gen) {
+// ---- multinomial ----------------------------------------------------------------------------------------------------
+
+namespace {
+
+// Refuses a row of probs with a negative, NaN or infinite weight, or whose weights sum to 0.
+template <typename Scalar>
+void check_weights(const Scalar* pp, int64_t rows, int64_t K) {
+    for (int64_t r = 0; r < rows; ++r) {
+        double total = 0;
+        for (int64_t k = 0; k < K; ++k) {
+            const Scalar v = pp[r * K + k];
+            if (!(v >= 0) || std::isinf(v))
+                throw std::invalid_argument("multinomial: probability tensor contains either inf, nan or element < 0; "
+                                            "got " + number_str(v) + " at row " + std::to_string(r) +
+                                            ", position " + std::to_string(k));
+            total += v;
+        }
+        if (!(total > 0))
+            throw std::invalid_argument("multinomial: invalid multinomial distribution (sum of probabilities <= 0) "
+                                        "in row " + std::to_string(r));
+    }
+}
+
+// Without replacement, as PyTorch draws it: q = exponential(1) for every element (all of them, row by row, before
+// any sample is taken), then each row's samples are the positions of its largest p / q, largest first. With one
+// sample this picks position i with probability p_i / sum(p).
+template <typename Scalar>
+void sample_without_replacement(const Scalar* pp, int64_t rows, int64_t K, int64_t n, Generator& g, int64_t* picked) {
+    std::vector<Scalar> ratio(static_cast<size_t>(rows * K));
+    g.fill_exponential(ratio.data(), rows * K);  // q, all drawn first
+    for (int64_t i = 0; i < rows * K; ++i) ratio[i] = pp[i] / ratio[i];
+    std::vector<int64_t> order(static_cast<size_t>(K));
+    for (int64_t r = 0; r < rows; ++r) {
+        const Scalar* rr = ratio.data() + r * K;
+        std::iota(order.begin(), order.end(), 0);
+        // largest ratio first; among equal ratios, the first position first
+        std::partial_sort(order.begin(), order.begin() + n, order.end(),
+                          [rr](int64_t a, int64_t b) { return rr[a] > rr[b] || (rr[a] == rr[b] && a < b); });
+        std::copy(order.begin(), order.begin() + n, picked + r * n);
+    }
+}
+
+// With replacement, as PyTorch draws it, row after row: the cumulative sums c of the row in its dtype, divided by
+// their total, the last set to 1; then each sample is the first position j with c_j >= u, u a 53-bit double
+// uniform (2 draws), found by bisection.
+template <typename Scalar>
+void sample_with_replacement(const Scalar* pp, int64_t rows, int64_t K, int64_t n, Generator& g, int64_t* picked) {
+    std::vector<Scalar> cum(static_cast<size_t>(K));
+    for (int64_t r = 0; r < rows; ++r) {
+        Scalar total = 0;
+        for (int64_t k = 0; k < K; ++k) cum[k] = total += pp[r * K + k];
+        for (Scalar& c : cum) c /= total;
+        cum[K - 1] = 1;
+        for (int64_t s = 0; s < n; ++s) {
+            const double u = static_cast<double>(g.random64() & ((uint64_t{1} << 53) - 1)) * 0x1p-53;
+            int64_t lo = 0, hi = K;  // the answer is in [lo, hi]
+            while (lo < hi) {
+                const int64_t mid = lo + (hi - lo) / 2;
+                if (cum[mid] < u) lo = mid + 1;
+                else hi = mid;
+            }
+            picked[r * n + s] = lo;
+        }
+    }
+}
+
+}  // namespace
+
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, Generator* gen) {
     if (probs.dim() != 1 && probs.dim() != 2)
         throw std::invalid_argument("multinomial: probs must be 1-D (K) or 2-D (rows, K); got shape " +
                                     shape_str(probs.shape()));
     const int64_t K = probs.size(-1), rows = probs.dim() == 2 ? probs.size(0) : 1;
-    if (num_samples < 1 || num_samples > K)
+    if (!replacement && (num_samples < 1 || num_samples > K))
         throw std::invalid_argument("multinomial: without replacement, num_samples must be in [1, K = " +
                                     std::to_string(K) + "]; got " + std::to_string(num_samples));
+    if (num_samples < 1)
+        throw std::invalid_argument("multinomial: num_samples must be at least 1; got " + std::to_string(num_samples));
     Generator& g = gen ? *gen : default_generator();
-    Shape out_shape = probs.dim() == 2 ? Shape{rows, num_samples} : Shape{num_samples};
-    Tensor out = empty(out_shape, DType::Int64);
-    int64_t* picked = out.data<int64_t>();
+    Tensor out = empty(probs.dim() == 2 ? Shape{rows, num_samples} : Shape{num_samples}, DType::Int64);
     dispatch_floating(probs.dtype(), "multinomial", [&]<typename Scalar>() {
         const Tensor p = probs.detach().contiguous();
-        const Scalar* pp = p.data<Scalar>();
-        for (int64_t r = 0; r < rows; ++r) {
-            double total = 0;
-            for (int64_t k = 0; k < K; ++k) {
-                const Scalar v = pp[r * K + k];
-                if (!(v >= 0) || std::isinf(v))
-                    throw std::invalid_argument("multinomial: probability tensor contains either inf, nan or element < 0; "
-                                                "got " + number_str(v) + " at row " + std::to_string(r) +
-                                                ", position " + std::to_string(k));
-                total += v;
-            }
-            if (!(total > 0))
-                throw std::invalid_argument("multinomial: invalid multinomial distribution (sum of probabilities <= 0) "
-                                            "in row " + std::to_string(r));
-        }
-        std::vector<Scalar> ratio(static_cast<size_t>(rows * K));
-        g.fill_exponential(ratio.data(), rows * K);  // q, all drawn first
-        for (int64_t i = 0; i < rows * K; ++i) ratio[i] = pp[i] / ratio[i];
-        std::vector<int64_t> order(static_cast<size_t>(K));
-        for (int64_t r = 0; r < rows; ++r) {
-            const Scalar* rr = ratio.data() + r * K;
-            std::iota(order.begin(), order.end(), 0);
-            // largest ratio first; among equal ratios, the first position first
-            std::partial_sort(order.begin(), order.begin() + num_samples, order.end(),
-                              [rr](int64_t a, int64_t b) { return rr[a] > rr[b] || (rr[a] == rr[b] && a < b); });
-            std::copy(order.begin(), order.begin() + num_samples, picked + r * num_samples);
-        }
+        check_weights(p.data<Scalar>(), rows, K);
+        if (replacement)
+            sample_with_replacement(p.data<Scalar>(), rows, K, num_samples, g, out.data<int64_t>());
+        else
+            sample_without_replacement(p.data<Scalar>(), rows, K, num_samples, g, out.data<int64_t>());
     });
     return out;
 }
+
+Tensor multinomial(const Tensor& probs, int64_t num_samples, Generator* gen) {
+    return multinomial(probs, num_samples, /*replacement=*/false, gen);
+}
+
+Tensor multinomial(const Tensor& probs) { return multinomial(probs, 1, /*replacement=*/false, nullptr); }
 
 // ---- from data -----------------------------------------------------------------------------------------------------------
 

@@ -16,8 +16,13 @@ Tensor Tensor::sum(int64_t d, bool keepdim) const { return ag::sum(*this, d, kee
 Tensor Tensor::mean() const { return ag::mean(*this); }
 Tensor Tensor::mean(int64_t d, bool keepdim) const { return ag::mean(*this, d, keepdim); }
 Tensor Tensor::max() const { return ag::max(*this); }
-Tensor Tensor::max(int64_t d, bool keepdim) const { return ag::max(*this, d, keepdim); }
+std::tuple<Tensor, Tensor> Tensor::max(int64_t d, bool keepdim) const { return ag::max(*this, d, keepdim); }
 Tensor Tensor::argmax(int64_t d, bool keepdim) const { return ag::argmax(*this, d, keepdim); }
+Tensor Tensor::min() const { return ag::min(*this); }
+std::tuple<Tensor, Tensor> Tensor::min(int64_t d, bool keepdim) const { return ag::min(*this, d, keepdim); }
+Tensor Tensor::argmin(int64_t d, bool keepdim) const { return ag::argmin(*this, d, keepdim); }
+Tensor Tensor::amax(int64_t d, bool keepdim) const { return ag::amax(*this, d, keepdim); }
+Tensor Tensor::amin(int64_t d, bool keepdim) const { return ag::amin(*this, d, keepdim); }
 Tensor Tensor::exp() const { return ag::exp(*this); }
 Tensor Tensor::log() const { return ag::log(*this); }
 Tensor Tensor::sqrt() const { return ag::sqrt(*this); }

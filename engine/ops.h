@@ -6,6 +6,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/tensor.h"
@@ -32,10 +33,13 @@ Tensor triu(const Tensor& t, int64_t diagonal = 0);
 Tensor randn(const Shape& shape, DType dtype = DType::Float32, Generator* gen = nullptr);   // standard normal
 Tensor rand(const Shape& shape, DType dtype = DType::Float32, Generator* gen = nullptr);    // uniform in [0, 1)
 Tensor randint(int64_t low, int64_t high, const Shape& shape, Generator* gen = nullptr);    // int64 in [low, high)
-// torch.multinomial without replacement: num_samples int64 positions per row of probs (K) or (rows, K), drawn with
-// probability proportional to the (non-negative, not all zero) weights; (num_samples) or (rows, num_samples). With
-// num_samples = 1, PyTorch's samples bit for bit (the text generation of the lecture's GPT).
-Tensor multinomial(const Tensor& probs, int64_t num_samples = 1, Generator* gen = nullptr);
+// torch.multinomial: num_samples int64 positions per row of probs (K) or (rows, K), drawn with probability
+// proportional to the (non-negative, finite, not all zero) weights; (num_samples) or (rows, num_samples). Without
+// replacement num_samples is in [1, K]; with replacement any num_samples >= 1. PyTorch's samples bit for bit.
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false, Generator* gen = nullptr);
+// multinomial(probs, n, gen): without replacement (so that a generator is never read as `replacement`).
+Tensor multinomial(const Tensor& probs, int64_t num_samples, Generator* gen);
+Tensor multinomial(const Tensor& probs);  // one sample per row, without replacement
 // In train mode, zeroes each element with probability p and scales the others by 1 / (1 - p), with PyTorch's mask
 // (one draw per element, row-major): after manual_seed, the same elements as F.dropout drops. Not training, or p = 0:
 // x itself; p = 1: zeros. Differentiable (dx = dout * the same mask). Throws unless 0 <= p <= 1.
@@ -143,11 +147,37 @@ Tensor mean(const Tensor& a);
 Tensor mean(const Tensor& a, int64_t dim, bool keepdim = false);
 // Largest element; the gradient goes to the first position holding it.
 Tensor max(const Tensor& a);
-Tensor max(const Tensor& a, int64_t dim, bool keepdim = false);
+// (values, int64 indices) of the maximum along dim, as torch.max(t, dim); the gradient goes to the index returned.
+std::tuple<Tensor, Tensor> max(const Tensor& a, int64_t dim, bool keepdim = false);
 Tensor argmax(const Tensor& a, int64_t dim, bool keepdim = false);   // int64 positions of the first maximum
 // Sums a tensor of a broadcast shape back down to `shape` (the reverse of broadcasting): the gradient rule of
 // every broadcasting op. Throws if `shape` does not broadcast to a's shape.
 Tensor sum_to(const Tensor& a, const Shape& shape);
+
+// ---- selection (reduce.cpp, selection.cpp, sort.cpp)---------------------------------------------------------------
+// Smallest element (0-d); the gradient goes to the first position holding it.
+Tensor min(const Tensor& a);
+// (values, int64 indices) of the first minimum along dim, as torch.min(t, dim); the gradient goes to that index.
+std::tuple<Tensor, Tensor> min(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor argmin(const Tensor& a, int64_t dim, bool keepdim = false);   // int64 positions of the first minimum
+// torch.amax / amin along dim: the values only; the gradient is split evenly among the tied extremes of a slice.
+// Throws for a dim out of range or of size 0 (as max does).
+Tensor amax(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor amin(const Tensor& a, int64_t dim, bool keepdim = false);
+// torch.where: a where cond is true, else b. cond is bool; cond, a and b broadcast together; a and b share a dtype.
+// Differentiable wrt a and b. Throws for a non-bool cond, a dtype mismatch or shapes that do not broadcast.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// torch.gather: out[i][j][k] = t[index[i][j][k]][j][k] (dim 0; likewise for other dims); out has index's shape.
+// index is int64 with t's number of dims, index.size(d) <= t.size(d) for d != dim, values in [0, t.size(dim)).
+// The gradient scatter-adds dout back (repeated indices add up).
+Tensor gather(const Tensor& t, int64_t dim, const Tensor& index);
+// torch.sort along dim: (values, int64 indices), ascending unless descending; ties keep their original order
+// (stable), NaN counts as larger than any number. Values are differentiable (gather(t, dim, indices)).
+std::tuple<Tensor, Tensor> sort(const Tensor& t, int64_t dim = -1, bool descending = false);
+// torch.topk: the k largest (or smallest, largest = false) along dim, as (values, int64 indices), best first; ties
+// keep their original order. sorted = false returns the same order (PyTorch leaves it unspecified). Throws unless
+// 0 <= k <= t.size(dim). Values are differentiable.
+std::tuple<Tensor, Tensor> topk(const Tensor& t, int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true);
 
 // ---- matmul (matmul.cpp) -------------------------------------------------------------------------------------
 // torch.matmul: 1-D @ 1-D is a dot product; 2-D @ 2-D a matrix product; 1-D operands get a dim of 1 prepended

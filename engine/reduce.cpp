@@ -1,4 +1,4 @@
-// Reductions: sum, mean, max, argmax, and sum_to (the gradient rule of broadcasting).
+// Reductions: sum, mean, max, argmax (their min forms are in selection.cpp), and sum_to (the gradient rule of broadcasting).
 #include <stdexcept>
 
 #include "engine/autograd.h"
@@ -105,32 +105,22 @@ MaxResult max_keepdim(const Tensor& a, int64_t dim, const char* op) {
 
 }  // namespace
 
-Tensor max(const Tensor& a, int64_t dim, bool keepdim) {
+std::tuple<Tensor, Tensor> max(const Tensor& a, int64_t dim, bool keepdim) {
     dim = normalize_dim(dim, a.dim(), "max");
-    if (a.dim() == 0) return max(a);
-    MaxResult r = max_keepdim(a, dim, "max");
-    Tensor out = keepdim ? r.values : drop_dim(r.values, dim);
-    if (needs_grad(a))
-        set_grad_fn(out, "MaxBackward", {&a}, /*saved=*/{}, [a, dim, keepdim, pos = r.positions](const Tensor& dout) {
-            // da[.., pos, ..] += dout: the gradient goes to the first maximum of each slice.
-            Tensor d = (keepdim ? dout : unsqueeze(dout, dim)).contiguous();
-            Tensor da = zeros(a.shape(), a.dtype());
-            const int64_t D = a.shape()[dim], inner = numel_of(a.shape(), dim + 1, a.dim());
-            const int64_t* p = pos.data<int64_t>();
-            dispatch_floating(a.dtype(), "max", [&]<typename Scalar>() {
-                const Scalar* g = d.data<Scalar>();
-                Scalar* out_grad = da.data<Scalar>();
-                for (int64_t k = 0, n = pos.numel(); k < n; ++k)
-                    out_grad[(k / inner) * D * inner + p[k] * inner + k % inner] += g[k];
-            });
-            accumulate_grad(a, da);
-        });
-    return out;
+    if (a.dim() == 0) {  // a 0-d tensor is its own maximum, at index 0
+        auto [values, positions] = max(reshape(a, {1}), 0);
+        return {reshape(values, {}), reshape(positions, {})};
+    }
+    Tensor positions = max_keepdim(a, dim, "max").positions;
+    // values = a[.., positions, ..]: gather's gradient sends dout to the first maximum of each slice only.
+    Tensor values = gather(a, dim, positions);
+    if (!keepdim) return {squeeze(values, dim), drop_dim(positions, dim)};
+    return {values, positions};
 }
 
 Tensor max(const Tensor& a) {
     if (a.numel() == 0) throw std::invalid_argument("max: cannot reduce an empty tensor; got shape " + shape_str(a.shape()));
-    return reshape(max(reshape(a, {-1}), 0), {});
+    return reshape(std::get<0>(max(reshape(a, {-1}), 0)), {});
 }
 
 Tensor argmax(const Tensor& a, int64_t dim, bool keepdim) {
@@ -138,6 +128,61 @@ Tensor argmax(const Tensor& a, int64_t dim, bool keepdim) {
     if (a.dim() == 0) return zeros({}, DType::Int64);
     Tensor positions = max_keepdim(a, dim, "argmax").positions;
     return keepdim ? positions : drop_dim(positions, dim);
+}
+
+// ---- min, argmin, amax, amin: the maximum of -a is the minimum of a (negation is exact, ties stay ties) -------------
+
+namespace {
+
+// The checks of a reduction along dim, under the op's own name; returns dim in [0, a.dim()).
+int64_t reducible_dim(const Tensor& a, int64_t dim, const char* op) {
+    dim = normalize_dim(dim, a.dim(), op);
+    if (!is_floating(a.dtype()))
+        throw std::invalid_argument(std::string(op) + ": expected a floating-point tensor; got " + dtype_name(a.dtype()));
+    if (a.dim() > 0 && a.shape()[dim] == 0)
+        throw std::invalid_argument(std::string(op) + ": cannot reduce over a dim of size 0; got shape " +
+                                    shape_str(a.shape()) + " and dim " + std::to_string(dim));
+    return dim;
+}
+
+}  // namespace
+
+std::tuple<Tensor, Tensor> min(const Tensor& a, int64_t dim, bool keepdim) {
+    dim = reducible_dim(a, dim, "min");
+    auto [values, positions] = max(neg(a), dim, keepdim);  // min(a) = -max(-a), at the first minimum
+    return {neg(values), positions};
+}
+
+Tensor min(const Tensor& a) {
+    if (a.numel() == 0) throw std::invalid_argument("min: cannot reduce an empty tensor; got shape " + shape_str(a.shape()));
+    return reshape(std::get<0>(min(reshape(a, {-1}), 0)), {});
+}
+
+Tensor argmin(const Tensor& a, int64_t dim, bool keepdim) {
+    dim = reducible_dim(a, dim, "argmin");
+    return argmax(neg(a.detach()), dim, keepdim);
+}
+
+Tensor amax(const Tensor& a, int64_t dim, bool keepdim) {
+    dim = reducible_dim(a, dim, "amax");
+    if (a.dim() == 0) return a * 1.0;
+    const Tensor m = max_keepdim(a, dim, "amax").values;  // keepdim shape
+    Tensor out = keepdim ? m : drop_dim(m, dim);
+    if (needs_grad(a)) {
+        const Tensor x = a.detach(), y = m.detach();
+        set_grad_fn(out, "AmaxBackward", {&a}, /*saved=*/{x, y}, [a, x, y, dim, keepdim](const Tensor& dout) {
+            // da += dout * (a == amax) / count(a == amax): the slice's ties share its gradient evenly
+            const Tensor tied = where(eq(x, y), ones({}, x.dtype()), zeros({}, x.dtype()));
+            const Tensor d = keepdim ? dout : unsqueeze(dout, dim);
+            accumulate_grad(a, d * tied / sum(tied, dim, /*keepdim=*/true));
+        });
+    }
+    return out;
+}
+
+Tensor amin(const Tensor& a, int64_t dim, bool keepdim) {
+    reducible_dim(a, dim, "amin");
+    return neg(amax(neg(a), dim, keepdim));
 }
 
 }  // namespace ag

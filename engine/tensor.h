@@ -12,6 +12,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -181,8 +182,13 @@ public:
     Tensor mean() const;
     Tensor mean(int64_t dim, bool keepdim = false) const;
     Tensor max() const;
-    Tensor max(int64_t dim, bool keepdim = false) const;
+    std::tuple<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;  // (values, indices)
     Tensor argmax(int64_t dim, bool keepdim = false) const;
+    Tensor min() const;
+    std::tuple<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;  // (values, indices)
+    Tensor argmin(int64_t dim, bool keepdim = false) const;
+    Tensor amax(int64_t dim, bool keepdim = false) const;
+    Tensor amin(int64_t dim, bool keepdim = false) const;
     Tensor exp() const;
     Tensor log() const;
     Tensor sqrt() const;
