@@ -73,12 +73,12 @@ bool needs_grad(const std::vector<const Tensor*>& inputs) {
     return false;
 }
 
-void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>& inputs,
-                 std::initializer_list<Tensor> saved, std::function<void(const Tensor& dout)> backward) {
-    auto node = std::make_shared<Node>();
-    node->name = std::move(name);
-    for (const Tensor* t : inputs)
-        if (t->defined() && t->requires_grad()) node->inputs.push_back(t->impl_ptr());
+void record_node(Tensor& out, std::shared_ptr<Node> node, const char* name, const Tensor* const* inputs,
+                 size_t input_count, std::initializer_list<Tensor> saved) {
+    node->name = name;
+    node->inputs.reserve(input_count);
+    for (size_t i = 0; i < input_count; ++i)
+        if (inputs[i]->defined() && inputs[i]->requires_grad()) node->inputs.push_back(inputs[i]->impl_ptr());
     node->saved.reserve(saved.size());
     for (const Tensor& t : saved) {
         if (!t.defined()) continue;  // saved_if(false, ..): not read by this backward
@@ -87,7 +87,6 @@ void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>
         const std::shared_ptr<Storage>& storage = t.impl().storage;
         node->saved.push_back({t, storage, storage->version()});
     }
-    node->backward = std::move(backward);
     node->sequence = ++g_ops_created;
     if (g_anomaly_mode) check_finite(out, "the output of " + describe(*node));
     out.impl().requires_grad = true;
@@ -102,14 +101,23 @@ Node::Node() { g_live_nodes.fetch_add(1, std::memory_order_relaxed); }
 
 int64_t live_nodes() { return g_live_nodes.load(std::memory_order_relaxed); }
 
+void Node::release() {
+    if (!released_) free_function();
+    released_ = true;
+    saved.clear();
+    inputs.clear();
+}
+
 // A Node owns its inputs, which own their Nodes, and so on: destroying the end of a chain of a million ops would
 // recurse a million deep. Instead, each dying node adopts the nodes that only it keeps alive and frees them in a
 // loop. The backward function goes first, so that the inputs it captured are owned by `inputs` alone.
+// (By the time this runs, the derived NodeWith has destroyed its function: only `inputs` and `saved` hold tensors.)
 Node::~Node() {
     g_live_nodes.fetch_sub(1, std::memory_order_relaxed);
     std::vector<std::shared_ptr<Node>> orphans;
-    auto adopt = [&orphans](Node& n) {
-        n.backward = nullptr;
+    auto adopt = [this, &orphans](Node& n) {
+        if (&n != this && !n.released_) n.free_function();
+        n.released_ = true;
         n.saved.clear();  // saved tensors may be inputs too: drop these handles before counting the inputs' owners
         for (auto& input : n.inputs)
             if (input.use_count() == 1 && input->grad_fn && input->grad_fn.use_count() == 1)
@@ -128,7 +136,7 @@ namespace {
 
 // True when nothing but `grad` refers to this buffer and its elements do not overlap: safe to add into in place.
 bool exclusively_owned(const std::shared_ptr<TensorImpl>& grad) {
-    return grad.use_count() == 1 && grad->storage.use_count() == 1 && Tensor(grad).is_contiguous();
+    return grad.use_count() == 1 && grad->storage.use_count() == 1 && grad->contiguous;
 }
 
 // slot += grad. A first gradient may keep grad's buffer when `may_share` (it will only be read) or when nothing
@@ -203,7 +211,7 @@ std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::shared_ptr
         std::shared_ptr<TensorImpl> t = stack.back().first;
         size_t next = stack.back().second++;
         Node& node = *t->grad_fn;
-        if (!node.backward)
+        if (node.released())
             throw std::invalid_argument(
                 "backward: the graph through '" + node.name +
                 "' was already freed by an earlier backward(); pass retain_graph = true to the first call to "
@@ -237,7 +245,7 @@ Tensor seed_gradient(const Tensor& root, const Tensor& grad) {
     if (grad.dtype() != root.dtype())
         throw std::invalid_argument("backward: grad must have the dtype of the tensor; got " + dtype_name(grad.dtype()) +
                                     " for " + dtype_name(root.dtype()));
-    return grad.clone();
+    return grad.contiguous();  // shared, not copied: a gradient buffer held elsewhere is never written (add_to_slot)
 }
 
 }  // namespace
@@ -278,11 +286,7 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
             if (t->retains_grad) add_to_slot(t->grad, Tensor(t->incoming_grad), /*may_share=*/false);
             t->incoming_grad.reset();
         }
-        if (!retain_graph) {
-            node.backward = nullptr;  // frees the tensors this op saved for backward
-            node.saved.clear();
-            node.inputs.clear();
-        }
+        if (!retain_graph) node.release();  // frees the tensors this op saved for backward
         t.reset();
     }
 }

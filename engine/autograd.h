@@ -18,6 +18,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,17 +33,42 @@ struct SavedTensor {
     uint64_t version;
 };
 
+// The record of one op in the graph. Each op's Node is a NodeWith<its backward function> (below), made by
+// set_grad_fn in one allocation together with the function and what it captured.
 struct Node {
     std::string name;                                   // "MatmulBackward": shown in graph dumps and errors
     std::vector<std::shared_ptr<TensorImpl>> inputs;    // the tensors this op read that require grad
     std::vector<SavedTensor> saved;                     // what backward reads, checked unchanged before it runs
-    std::function<void(const Tensor& dout)> backward;   // null once run (the graph is freed) unless retained
     uint64_t visit_mark = 0;                            // scratch for the topological sort
     uint64_t sequence = 0;                              // creation order on this thread: "op #12" in anomaly reports
+
+    // Runs the op's backward function: reads dout = d loss / d result, accumulates into its inputs' gradients.
+    virtual void backward(const Tensor& dout) = 0;
+    // Frees the backward function and the tensors it captured, the saved tensors and the edges (after a backward
+    // without retain_graph); released() is then true and backward() may not be called again.
+    void release();
+    bool released() const { return released_; }
+
     Node();
-    ~Node();                                            // frees long chains without recursion
+    virtual ~Node();                                    // frees long chains without recursion
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
+
+protected:
+    virtual void free_function() = 0;
+
+private:
+    bool released_ = false;
+};
+
+// A Node holding its backward function inline: no separate allocation for the function (as std::function
+// would make for any capture larger than two pointers).
+template <typename Fn>
+struct NodeWith final : Node {
+    explicit NodeWith(Fn&& fn) : function(std::in_place, std::move(fn)) {}
+    void backward(const Tensor& dout) override { (*function)(dout); }
+    void free_function() override { function.reset(); }
+    std::optional<Fn> function;
 };
 
 // How many Nodes exist now, on all threads: 0 once every graph has been freed (a check for leaked graphs).
@@ -89,10 +115,21 @@ inline bool needs_grad(const Tensor& a, const Tensor& b) {
 
 // Makes `out` the result of a recorded op: out.requires_grad becomes true and out.grad_fn a Node with these
 // inputs (those that require grad become edges), the tensors whose values the backward function reads (`saved`,
-// their versions recorded; never `out` itself, save out.detach()) and the backward function:
+// their versions recorded; never `out` itself, save out.detach()) and the backward function, any callable taking
+// the gradient of out:
 //   set_grad_fn(out, "ExpBackward", {&a}, /*saved=*/{y}, [a, y](const Tensor& dout) { ... });  // y = out.detach()
-void set_grad_fn(Tensor& out, std::string name, const std::vector<const Tensor*>& inputs,
-                 std::initializer_list<Tensor> saved, std::function<void(const Tensor& dout)> backward);
+void record_node(Tensor& out, std::shared_ptr<Node> node, const char* name, const Tensor* const* inputs,
+                 size_t input_count, std::initializer_list<Tensor> saved);  // set_grad_fn's work, for any Fn
+template <typename Fn>
+void set_grad_fn(Tensor& out, const char* name, std::initializer_list<const Tensor*> inputs,
+                 std::initializer_list<Tensor> saved, Fn backward) {
+    record_node(out, std::make_shared<NodeWith<Fn>>(std::move(backward)), name, inputs.begin(), inputs.size(), saved);
+}
+template <typename Fn>
+void set_grad_fn(Tensor& out, const char* name, const std::vector<const Tensor*>& inputs,
+                 std::initializer_list<Tensor> saved, Fn backward) {
+    record_node(out, std::make_shared<NodeWith<Fn>>(std::move(backward)), name, inputs.data(), inputs.size(), saved);
+}
 // For a `saved` list: t when the backward will read it, else an undefined tensor (not saved, not checked). mul
 // reads a only for b's gradient: {saved_if(b.requires_grad(), a), saved_if(a.requires_grad(), b)}.
 inline Tensor saved_if(bool read, const Tensor& t) { return read ? t : Tensor(); }

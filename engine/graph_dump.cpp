@@ -66,7 +66,7 @@ std::string grad_summary(const TensorImpl* t) {
 
 std::string op_of(const TensorImpl* t) {
     if (!t->grad_fn) return t->requires_grad ? "leaf" : "constant";
-    return t->grad_fn->backward ? t->grad_fn->name : t->grad_fn->name + " (freed)";
+    return !t->grad_fn->released() ? t->grad_fn->name : t->grad_fn->name + " (freed)";
 }
 
 }  // namespace

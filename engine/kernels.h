@@ -137,11 +137,22 @@ void for_each_row(const Loop<N>& loop_in, RowFn row) {
     });
 }
 
+// True when `a` is laid out as a contiguous `out`: an element-wise loop over the two is one flat row, with no
+// geometry to work out (the common case, and the whole cost of an op on a few elements).
+inline bool same_flat_layout(const Tensor& out, const Tensor& a) {
+    return a.shape() == out.shape() && a.is_contiguous() && out.is_contiguous();
+}
+
 // out = f(a), a broadcast to out's shape. out may be any strided tensor (a view being assigned into).
 template <typename R, typename Scalar, typename F>
 void map(const Tensor& out, const Tensor& a, F f) {
     R* po = out.data<R>();
     const Scalar* pa = a.data<Scalar>();
+    if (same_flat_layout(out, a)) {
+        const int64_t n = out.numel();
+        for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i]);
+        return;
+    }
     Loop<2> loop{out.shape(), {out.strides(), broadcast_strides(a.shape(), a.strides(), out.shape())}};
     for_each_row(loop, [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& step) {
         R* o = po + off[0];
@@ -159,6 +170,11 @@ void zip(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
     R* po = out.data<R>();
     const A* pa = a.data<A>();
     const B* pb = b.data<B>();
+    if (same_flat_layout(out, a) && same_flat_layout(out, b)) {
+        const int64_t n = out.numel();
+        for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+        return;
+    }
     Loop<3> loop{out.shape(),
                  {out.strides(), broadcast_strides(a.shape(), a.strides(), out.shape()),
                   broadcast_strides(b.shape(), b.strides(), out.shape())}};

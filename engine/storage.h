@@ -1,6 +1,7 @@
-// The flat, 64-byte-aligned buffer behind one or more tensors (views share it). Buffers of 4 KiB and more are
-// recycled: a freed one is kept and handed to the next tensor of the same byte size (except under
-// AddressSanitizer, which then sees every use after free).
+// The flat, 64-byte-aligned buffer behind one or more tensors (views share it). Buffers are recycled: a freed one
+// is kept and handed to the next tensor of the same byte size (up to 16 KiB: of the same 64-byte size class, from
+// a list of the thread's own that needs no lock), except under AddressSanitizer, which then sees every use after
+// free.
 //
 // Each buffer counts the in-place writes into it (its version, as PyTorch's tensor._version): every write through
 // copy_, fill_, add_ or an optimiser step, into the tensor or any view of it, bumps the count. An op that saves a
@@ -47,6 +48,7 @@ private:
 };
 
 // Gives every recycled buffer back to the system (e.g. after training, before a long idle phase).
+// Other threads' lists of small buffers go back when those threads end (or call this themselves).
 void release_cached_memory();
 
 // The engine's buffers right now, for finding leaks and sizing runs (all threads together).

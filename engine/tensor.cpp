@@ -12,9 +12,8 @@
 
 namespace ag {
 
-TensorImpl& Tensor::impl() const {
-    if (!impl_) throw std::invalid_argument("tensor: this tensor is undefined (e.g. a grad() before any backward)");
-    return *impl_;
+void Tensor::throw_undefined() {
+    throw std::invalid_argument("tensor: this tensor is undefined (e.g. a grad() before any backward)");
 }
 
 Tensor empty(const Shape& shape, DType dtype, bool zero) {
@@ -32,6 +31,7 @@ Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset)
     impl->storage = base.impl().storage;
     impl->shape = std::move(shape);
     impl->strides = std::move(strides);
+    impl->contiguous = is_row_major(impl->shape, impl->strides);
     impl->offset = offset;
     impl->dtype = base.dtype();
     impl->no_grad_view = base.impl().no_grad_view || (base.requires_grad() && !grad_mode_enabled());
@@ -40,12 +40,13 @@ Tensor make_view(const Tensor& base, Shape shape, Shape strides, int64_t offset)
 
 int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }
 
-bool Tensor::is_contiguous() const {
-    if (numel() == 0) return true;  // no element is out of place (as in PyTorch)
+bool is_row_major(const Shape& shape, const Shape& strides) {
+    for (int64_t size : shape)
+        if (size == 0) return true;  // no element is out of place (as in PyTorch)
     int64_t expected = 1;
-    for (int64_t d = dim() - 1; d >= 0; --d) {
-        if (shape()[d] != 1 && strides()[d] != expected) return false;
-        expected *= shape()[d];
+    for (size_t d = shape.size(); d-- > 0;) {
+        if (shape[d] != 1 && strides[d] != expected) return false;
+        expected *= shape[d];
     }
     return true;
 }
@@ -136,6 +137,7 @@ void Tensor::set_data(const Tensor& values) {
     self.storage = values.impl().storage;
     self.shape = values.shape();
     self.strides = values.strides();
+    self.contiguous = values.is_contiguous();
     self.offset = values.offset();
     self.dtype = values.dtype();
 }

@@ -32,6 +32,7 @@ struct TensorImpl {
     Shape strides;        // in elements
     int64_t offset = 0;   // in elements, from the start of storage
     DType dtype = DType::Float32;
+    bool contiguous = true;  // row-major over shape (is_contiguous); kept by whoever sets shape and strides
 
     bool requires_grad = false;         // set on leaves by the user; true on every result of a tracked op
     bool retains_grad = false;          // keep .grad on a non-leaf after backward (see Tensor::retain_grad)
@@ -69,10 +70,14 @@ public:
     const Shape& strides() const { return impl().strides; }
     int64_t dim() const { return static_cast<int64_t>(impl().shape.size()); }
     int64_t size(int64_t d) const;  // negative d counts from the end
-    int64_t numel() const { return numel_of(impl().shape); }
+    int64_t numel() const {  // the shape was checked when the tensor was made: its product cannot overflow
+        int64_t n = 1;
+        for (int64_t size : impl().shape) n *= size;
+        return n;
+    }
     int64_t offset() const { return impl().offset; }
     DType dtype() const { return impl().dtype; }
-    bool is_contiguous() const;
+    bool is_contiguous() const { return impl().contiguous; }
 
     // Pointer to element [0, 0, ...]; throws if T does not match the dtype.
     template <typename Scalar> Scalar* data() const;
@@ -203,10 +208,14 @@ public:
     // PyTorch's repr: "tensor([[ 0.1808, -0.0700], ...])".
     std::string str() const;
 
-    TensorImpl& impl() const;  // throws on an undefined tensor
+    TensorImpl& impl() const {  // throws on an undefined tensor
+        if (!impl_) throw_undefined();
+        return *impl_;
+    }
     const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
 
 private:
+    [[noreturn]] static void throw_undefined();
     std::shared_ptr<TensorImpl> impl_;
 };
 
@@ -217,6 +226,10 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // A fresh tensor with row-major strides; zero = true fills it with zeros, otherwise its contents are unspecified.
 Tensor empty(const Shape& shape, DType dtype = DType::Float32, bool zero = false);
+
+// True when (shape, strides) lay the elements out in row-major order, as empty() makes them (size-1 dims may have
+// any stride; a tensor with no element counts as contiguous, as in PyTorch).
+bool is_row_major(const Shape& shape, const Shape& strides);
 
 // A view of `base`'s storage with the given geometry (no checks; used by the view ops). Made under NoGradGuard from
 // a tensor that requires grad, it is marked as such a view (TensorImpl::no_grad_view).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -78,6 +79,41 @@ int64_t work(Job& job) {
 }
 
 
+using Clock = std::chrono::steady_clock;
+
+// When another process holds a core, a worker that claimed items may lose its core in the middle of them, and the
+// caller, done with its own share, waits milliseconds for a loop it could have run alone in microseconds. So the
+// pool judges every parallel loop: had the caller run all items at its own pace, would it have finished sooner?
+// If so, the next loops run on the caller alone, for a stretch that doubles with each loop judged slow in a row
+// (up to kMaxSkip loops), then one loop tries the threads again. On a quiet machine no loop is judged slow, and
+// since every item writes only what it owns, a loop gives the same results on one thread as on several.
+class Backoff {
+public:
+    bool skip() {
+        if (skip_ == 0) return false;
+        --skip_;
+        return true;
+    }
+    void judge(Clock::time_point start, Clock::time_point own_done, Clock::time_point end, int64_t ran,
+               int64_t count) {
+        const double own = std::chrono::duration<double>(own_done - start).count();
+        const double total = std::chrono::duration<double>(end - start).count();
+        // The caller's pace, own / ran per item, times every item: the loop's time on one thread.
+        const double alone = ran > 0 ? own * static_cast<double>(count) / static_cast<double>(ran) : total;
+        if (ran > 0 && total > alone) {
+            stretch_ = std::min<int64_t>(stretch_ == 0 ? 1 : 2 * stretch_, kMaxSkip);
+            skip_ = stretch_;
+        } else {
+            stretch_ = 0;
+        }
+    }
+
+private:
+    static constexpr int64_t kMaxSkip = 1024;
+    int64_t skip_ = 0;     // loops left to run on the caller alone
+    int64_t stretch_ = 0;  // the length of the last such stretch
+};
+
 int default_threads() {
     if (const char* env = std::getenv("OMP_NUM_THREADS")) {
         const int n = std::atoi(env);
@@ -101,22 +137,26 @@ public:
 
     void run(int64_t count, void (*fn)(void*, int64_t), void* context) {
         std::unique_lock<std::mutex> lock(submit_, std::try_to_lock);
-        if (size_ == 1 || count < 2 || t_in_pool_item || !lock.owns_lock()) {
+        if (size_ == 1 || count < 2 || t_in_pool_item || !lock.owns_lock() || backoff_.skip()) {
             for (int64_t i = 0; i < count; ++i) fn(context, i);
             return;
         }
         // Chunks of about a quarter of a thread's share: few enough to claim cheaply, enough that a thread whose
         // core is taken by another process leaves its share to the others.
         Job job{fn, context, count, std::max<int64_t>(1, count / (4 * size_))};
+        const Clock::time_point start = Clock::now();
         current_.store(&job);
         generation_.fetch_add(1);
         workers_wait_.wake_all();
-        finish(job, work(job));
+        const int64_t ran = work(job);
+        const Clock::time_point own_done = Clock::now();
+        finish(job, ran);
         caller_waits_.wait_until([&] { return job.done.load() == count; });
         // No worker may still hold the job when it goes out of scope: new ones find no job from here on, and the
         // ones inside are leaving (every item is done).
         current_.store(nullptr);
         while (active_.load() != 0) std::this_thread::yield();
+        backoff_.judge(start, own_done, Clock::now(), ran, count);
     }
 
 private:
@@ -146,6 +186,7 @@ private:
         }
     }
 
+    Backoff backoff_;    // touched only by the caller holding submit_
     std::mutex submit_;  // one loop at a time (another caller meanwhile runs its loop alone)
     int size_;
     std::vector<std::thread> workers_;
