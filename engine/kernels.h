@@ -186,6 +186,11 @@ void sum_into(const Tensor& out, const Tensor& a);
 template <typename Scalar>
 void max_along(const Scalar* a, int64_t outer, int64_t D, int64_t inner, Scalar* values, int64_t* positions);
 
+// For a contiguous array viewed as (outer, D, inner): running sums along D, y[o, d, i] = sum over e <= d of
+// x[o, e, i], or over e >= d when reverse (cumsum's backward). Accumulates in double.
+template <typename Scalar>
+void cumsum_along(const Scalar* x, Scalar* y, int64_t outer, int64_t D, int64_t inner, bool reverse);
+
 // ---- softmax -------------------------------------------------------------------------------------------------------
 
 // Contiguous x viewed as (outer, D, inner), softmax (or log_softmax) along D into y.
