@@ -178,7 +178,7 @@ void zip(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
 // ---- reductions --------------------------------------------------------------------------------------------------
 
 // out = sum of a over the dims where out's (keepdim) shape is 1 and a's is not; out is contiguous, with a's rank.
-// Accumulates in double; each output element is summed by one thread in a fixed order (deterministic).
+// Accumulates in double (int64 in int64, exactly); each output element is summed by one thread in a fixed order.
 template <typename Scalar>
 void sum_into(const Tensor& out, const Tensor& a);
 

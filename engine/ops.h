@@ -141,6 +141,9 @@ Tensor sin(const Tensor& a);
 Tensor cos(const Tensor& a);
 
 // ---- reductions (reduce.cpp) ---------------------------------------------------------------------------------
+// sum: a floating tensor sums in its own dtype; a bool or int64 one sums exactly into int64 (no gradient), as in
+// torch, so (a == b).sum() is a count. mean: floating tensors only; for a rate, mean(mask.to(DType::Float32)).
+// mean of a bool or int64 tensor throws "mean: could not infer the output dtype; ...".
 Tensor sum(const Tensor& a);                                      // all elements -> 0-d
 Tensor sum(const Tensor& a, int64_t dim, bool keepdim = false);
 Tensor mean(const Tensor& a);
