@@ -30,8 +30,10 @@ namespace ag::kernels {
 
 // Each output element is the sum of a's elements at its kept index, taken over the reduced positions in row-major
 // order; both paths below add in that order, so the result does not depend on which path or thread count runs.
+// Floats add in double; int64 in int64, exactly (a double would round past 2^53).
 template <typename Scalar>
 void sum_into(const Tensor& out, const Tensor& a) {
+    using Acc = std::conditional_t<std::is_integral_v<Scalar>, int64_t, double>;
     // Split a's dims into kept ones (out has the same size there) and reduced ones (out has size 1).
     Shape kept_shape, kept_strides, red_shape, red_strides;
     for (int64_t d = 0; d < a.dim(); ++d) {
@@ -55,12 +57,12 @@ void sum_into(const Tensor& out, const Tensor& a) {
     };
     if (kept.shape.size() == 1 && kept.strides[0][0] == 1 && n_out >= 8) {
         // Column sums, e.g. a bias gradient (N, C) -> (C): the kept elements are contiguous, so add whole rows of
-        // them into double accumulators (vectorised), a block of columns per thread.
+        // them into double (or int64) accumulators (vectorised), a block of columns per thread.
         constexpr int64_t kColumns = 512;
         const int64_t blocks = (n_out + kColumns - 1) / kColumns;
         parallel_for(blocks, n_out * n_red >= kParallelGrain, [&](int64_t blk) {
             const int64_t c0 = blk * kColumns, width = std::min(kColumns, n_out - c0);
-            double acc[kColumns] = {};
+            Acc acc[kColumns] = {};
             for (int64_t p = 0; p < n_red; ++p) {
                 const Scalar* x = pa + reduced_offset(p) + c0;
 #pragma omp simd
@@ -79,7 +81,7 @@ void sum_into(const Tensor& out, const Tensor& a) {
             base += (rest % kept_shape[d]) * kept_strides[d];
             rest /= kept_shape[d];
         }
-        double acc = 0;
+        Acc acc = 0;
         for (int64_t r = 0; r < rows && inner > 0; ++r) {
             const Scalar* x = pa + base + reduced_offset(r * inner);
             for (int64_t i = 0; i < inner; ++i) acc += x[i * step];
@@ -285,6 +287,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double al
 
 template void sum_into<float>(const Tensor&, const Tensor&);
 template void sum_into<double>(const Tensor&, const Tensor&);
+template void sum_into<int64_t>(const Tensor&, const Tensor&);
 template void max_along<float>(const float*, int64_t, int64_t, int64_t, float*, int64_t*);
 template void max_along<double>(const double*, int64_t, int64_t, int64_t, double*, int64_t*);
 template void softmax_forward<float>(const float*, float*, int64_t, int64_t, int64_t, bool);

@@ -194,13 +194,18 @@ void zip(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
 // ---- reductions --------------------------------------------------------------------------------------------------
 
 // out = sum of a over the dims where out's (keepdim) shape is 1 and a's is not; out is contiguous, with a's rank.
-// Accumulates in double; each output element is summed by one thread in a fixed order (deterministic).
+// Accumulates in double (int64 in int64, exactly); each output element is summed by one thread in a fixed order.
 template <typename Scalar>
 void sum_into(const Tensor& out, const Tensor& a);
 
 // For a contiguous tensor viewed as (outer, D, inner): out[o, i] = max over d of a[o, d, i] and its first position.
 template <typename Scalar>
 void max_along(const Scalar* a, int64_t outer, int64_t D, int64_t inner, Scalar* values, int64_t* positions);
+
+// For a contiguous array viewed as (outer, D, inner): running sums along D, y[o, d, i] = sum over e <= d of
+// x[o, e, i], or over e >= d when reverse (cumsum's backward). Accumulates in double.
+template <typename Scalar>
+void cumsum_along(const Scalar* x, Scalar* y, int64_t outer, int64_t D, int64_t inner, bool reverse);
 
 // ---- softmax -------------------------------------------------------------------------------------------------------
 

@@ -141,6 +141,9 @@ Tensor sin(const Tensor& a);
 Tensor cos(const Tensor& a);
 
 // ---- reductions (reduce.cpp) ---------------------------------------------------------------------------------
+// sum: a floating tensor sums in its own dtype; a bool or int64 one sums exactly into int64 (no gradient), as in
+// torch, so (a == b).sum() is a count. mean: floating tensors only; for a rate, mean(mask.to(DType::Float32)).
+// mean of a bool or int64 tensor throws "mean: could not infer the output dtype; ...".
 Tensor sum(const Tensor& a);                                      // all elements -> 0-d
 Tensor sum(const Tensor& a, int64_t dim, bool keepdim = false);
 Tensor mean(const Tensor& a);
@@ -153,6 +156,31 @@ Tensor argmax(const Tensor& a, int64_t dim, bool keepdim = false);   // int64 po
 // Sums a tensor of a broadcast shape back down to `shape` (the reverse of broadcasting): the gradient rule of
 // every broadcasting op. Throws if `shape` does not broadcast to a's shape.
 Tensor sum_to(const Tensor& a, const Shape& shape);
+
+// ---- statistics (statistics.cpp) -----------------------------------------------------------------------------
+// Floating tensors only; dim may be negative (a 0-d tensor takes dim 0 or -1). Each throws for another dtype or a
+// dim out of range. With keepdim the reduced dim stays, of size 1; otherwise it is removed.
+// torch::var: sum((a - mean)^2) / (N - 1) over the N elements along dim (unbiased: Bessel's correction), or / N;
+// N = 1 with unbiased gives NaN (0 / 0), as does N = 0, as in PyTorch. var(a), var(a, false): all elements -> 0-d.
+Tensor var(const Tensor& a, bool unbiased = true);
+Tensor var(const Tensor& a, int64_t dim, bool unbiased = true, bool keepdim = false);
+// So that var(a, 1) means dim 1: an int matches this overload exactly (int -> bool and int -> int64_t would tie).
+inline Tensor var(const Tensor& a, int dim, bool unbiased = true, bool keepdim = false) {
+    return var(a, int64_t{dim}, unbiased, keepdim);
+}
+// torch::std: sqrt(var), with var's overloads and NaN cases; its gradient is 0 where std is 0, as PyTorch's.
+Tensor std(const Tensor& a, bool unbiased = true);
+Tensor std(const Tensor& a, int64_t dim, bool unbiased = true, bool keepdim = false);
+inline Tensor std(const Tensor& a, int dim, bool unbiased = true, bool keepdim = false) {
+    return std(a, int64_t{dim}, unbiased, keepdim);
+}
+// torch::logsumexp: log(sum(exp(a))) along dim, as m + log(sum(exp(a - m))) with m the slice's max (no overflow).
+// A slice of all -inf gives -inf, one holding +inf gives +inf, a dim of size 0 gives -inf, as in PyTorch; the
+// gradient softmax(a) = exp(a - out) is NaN exactly where PyTorch's is (an all -inf slice, a +inf element).
+Tensor logsumexp(const Tensor& a, int64_t dim, bool keepdim = false);
+// torch::cumsum: out[.., i, ..] = sum of a[.., j, ..] for j <= i along dim; a's shape. Gradient: dout summed from
+// the end (da[i] = sum of dout[j] for j >= i).
+Tensor cumsum(const Tensor& a, int64_t dim);
 
 // ---- selection (reduce.cpp, selection.cpp, sort.cpp)---------------------------------------------------------------
 // Smallest element (0-d); the gradient goes to the first position holding it.

@@ -17,7 +17,13 @@ Shape keepdim_shape(const Shape& shape, int64_t dim) {
 }
 
 // Sum of a over the dims where `kept` has size 1 (a's rank, keepdim layout), as a fresh tensor of shape `kept`.
+// A bool or int64 tensor sums exactly into int64 (bool as 0 / 1), as in PyTorch: (a == b).sum() is a count.
 Tensor sum_keepdim(const Tensor& a, const Shape& kept) {
+    if (a.dtype() == DType::Bool || a.dtype() == DType::Int64) {
+        Tensor out = empty(kept, DType::Int64);
+        kernels::sum_into<int64_t>(out, a.to(DType::Int64));
+        return out;
+    }
     Tensor out = empty(kept, a.dtype());
     dispatch_floating(a.dtype(), "sum", [&]<typename Scalar>() { kernels::sum_into<Scalar>(out, a); });
     return out;
@@ -56,13 +62,28 @@ Tensor sum(const Tensor& a) {
     return out;
 }
 
+namespace {
+
+// mean has no integer result (PyTorch refuses too): the caller converts, e.g. mask.to(DType::Float32).mean().
+void check_mean_dtype(const Tensor& a) {
+    if (!is_floating(a.dtype()))
+        throw std::invalid_argument("mean: could not infer the output dtype; the input must be floating-point "
+                                    "(convert it first, e.g. t.to(DType::Float32).mean()); got " + dtype_name(a.dtype()));
+}
+
+}  // namespace
+
 Tensor mean(const Tensor& a, int64_t dim, bool keepdim) {
+    check_mean_dtype(a);
     dim = normalize_dim(dim, a.dim(), "mean");
     int64_t n = a.dim() == 0 ? 1 : a.shape()[dim];
     return sum(a, dim, keepdim) / static_cast<double>(n);
 }
 
-Tensor mean(const Tensor& a) { return sum(a) / static_cast<double>(a.numel()); }
+Tensor mean(const Tensor& a) {
+    check_mean_dtype(a);
+    return sum(a) / static_cast<double>(a.numel());
+}
 
 Tensor sum_to(const Tensor& a, const Shape& shape) {
     if (shape.size() > a.shape().size() || broadcast_shapes(shape, a.shape(), "sum_to") != a.shape())

@@ -34,6 +34,11 @@ void check_dropout(double p, const char* layer) {
         throw std::invalid_argument(std::string(layer) + ": dropout must be in [0, 1); got " + number_str(p));
 }
 
+void check_scale(double scale, const char* layer) {
+    if (!(std::isfinite(scale) && scale > 0))
+        throw std::invalid_argument(std::string(layer) + ": scale must be finite and positive; got " + number_str(scale));
+}
+
 }  // namespace
 
 Head::Head(int64_t C, int64_t head_size, bool causal, double dropout, std::optional<double> scale)
@@ -41,8 +46,7 @@ Head::Head(int64_t C, int64_t head_size, bool causal, double dropout, std::optio
       key(C, head_size, false), query(C, head_size, false), value(C, head_size, false) {
     if (head_size < 1) throw std::invalid_argument("Head: head_size must be positive; got " + std::to_string(head_size));
     check_dropout(dropout, "Head");
-    if (!(std::isfinite(this->scale) && this->scale > 0))
-        throw std::invalid_argument("Head: scale must be finite and positive; got " + number_str(this->scale));
+    check_scale(this->scale, "Head");
     register_module("key", key);
     register_module("query", query);
     register_module("value", value);
@@ -64,18 +68,21 @@ namespace {
 
 // The arguments are checked before the heads are built (the heads come first, before proj, as the lecture's
 // module builds them, so the draws match).
-int64_t checked_heads(int64_t num_heads, double dropout) {
+int64_t checked_heads(int64_t num_heads, double dropout, double scale) {
     if (num_heads < 1)
         throw std::invalid_argument("MultiHeadAttention: need at least one head; got " + std::to_string(num_heads));
     check_dropout(dropout, "MultiHeadAttention");
+    check_scale(scale, "MultiHeadAttention");
     return num_heads;
 }
 
 }  // namespace
 
-MultiHeadAttention::MultiHeadAttention(int64_t C, int64_t num_heads, int64_t head_size, bool causal, double dropout)
-    : head_size(head_size), causal(causal), dropout(dropout),
-      heads(checked_heads(num_heads, dropout), C, head_size, causal, dropout), proj(num_heads * head_size, C) {
+MultiHeadAttention::MultiHeadAttention(int64_t C, int64_t num_heads, int64_t head_size, bool causal, double dropout,
+                                       std::optional<double> scale)
+    : head_size(head_size), causal(causal), dropout(dropout), scale(scale.value_or(scale_for(head_size))),
+      heads(checked_heads(num_heads, dropout, this->scale), C, head_size, causal, dropout, scale),
+      proj(num_heads * head_size, C) {
     register_module("heads", heads);
     register_module("proj", proj);
 }
@@ -88,13 +95,13 @@ Tensor MultiHeadAttention::projection(const Tensor& x) const {
 
 Tensor MultiHeadAttention::forward(const Tensor& x) const {
     const double p = is_training() ? dropout : 0;
-    const Tensor out = self_attention(projection(x), heads.size(), causal, scale_for(head_size), p).set_name("heads");
+    const Tensor out = self_attention(projection(x), heads.size(), causal, scale, p).set_name("heads");
     return ag::dropout(proj(out), p, is_training());  // (B, T, n hs) -> (B, T, C)
 }
 
 Tensor MultiHeadAttention::attention(const Tensor& x) const {
     NoGradGuard no_grad;
-    return self_attention_weights(projection(x), heads.size(), causal, scale_for(head_size));
+    return self_attention_weights(projection(x), heads.size(), causal, scale);
 }
 
 }  // namespace ag

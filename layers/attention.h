@@ -51,7 +51,9 @@ public:
 // mode, drawn in the lecture's order (head 0's weights, head 1's, ..., then the projection's).
 class MultiHeadAttention : public Layer {
 public:
-    MultiHeadAttention(int64_t C, int64_t num_heads, int64_t head_size, bool causal = true, double dropout = 0);
+    // scale: every head's factor on q @ k^T, as Head's (unset: head_size^-0.5); refused as Head refuses it.
+    MultiHeadAttention(int64_t C, int64_t num_heads, int64_t head_size, bool causal = true, double dropout = 0,
+                       std::optional<double> scale = std::nullopt);
 
     Tensor forward(const Tensor& x) const override;
     // The weights (B, num_heads, T, T) of every head for input x, by the same kernel as forward.
@@ -60,6 +62,7 @@ public:
     int64_t head_size;
     bool causal;
     double dropout;
+    double scale;  // the factor on q @ k^T of every head
     ModuleList<Head> heads;
     Linear proj;
 
