@@ -9,8 +9,10 @@ BUILD ?= build
 # -ffp-contract=off keeps results (and the PyTorch-compatible random numbers) independent of FMA contraction;
 # -fno-trapping-math lets the compiler vectorise loops with float selects (softmax's exp checks for underflow and
 # NaN) by evaluating both sides; no result changes, since nothing here reads the floating-point exception flags;
+# -fno-math-errno lets sqrt be the one instruction (and vectorise, as in AdamW's update) instead of a call that may
+# set errno; no result changes, since nothing here reads errno;
 # -fopenmp-simd reads the kernels' `#pragma omp simd` (vectorisation only: the engine's threads are its own).
-REQUIRED_CXXFLAGS = -std=c++20 -ffp-contract=off -fno-trapping-math -Wall -Wextra -fopenmp-simd -pthread -I. -MMD -MP
+REQUIRED_CXXFLAGS = -std=c++20 -ffp-contract=off -fno-trapping-math -fno-math-errno -Wall -Wextra -fopenmp-simd -pthread -I. -MMD -MP
 # g++ only: -fvect-cost-model=dynamic lets -O2 vectorise loops whose pointers might overlap, behind a run-time
 # overlap check (the element-wise kernels: out, a and b are separate pointers); -O2's default leaves them scalar.
 GCC_CXXFLAGS = $(if $(findstring clang,$(CXX)),,-fvect-cost-model=dynamic)

@@ -204,18 +204,23 @@ namespace {
 std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::shared_ptr<TensorImpl>& root) {
     uint64_t pass = ++g_backward_pass;
     std::vector<std::shared_ptr<TensorImpl>> post_order;
-    std::vector<std::pair<std::shared_ptr<TensorImpl>, size_t>> stack;  // (tensor, next input to visit)
+    // (tensor, next input to visit): the thread's own scratch, kept between passes so that a small graph's backward
+    // does not allocate it every time (nothing called from here can start another pass)
+    thread_local std::vector<std::pair<std::shared_ptr<TensorImpl>, size_t>> stack;
+    stack.clear();
     root->grad_fn->visit_mark = pass;
     stack.emplace_back(root, 0);
     while (!stack.empty()) {
         std::shared_ptr<TensorImpl> t = stack.back().first;
         size_t next = stack.back().second++;
         Node& node = *t->grad_fn;
-        if (node.released())
-            throw std::invalid_argument(
-                "backward: the graph through '" + node.name +
-                "' was already freed by an earlier backward(); pass retain_graph = true to the first call to "
-                "go through it again");
+        if (node.released()) {
+            const std::string message = "backward: the graph through '" + node.name +
+                                        "' was already freed by an earlier backward(); pass retain_graph = true to "
+                                        "the first call to go through it again";
+            stack.clear();  // holds no tensor of the graph after the pass
+            throw std::invalid_argument(message);
+        }
         if (next < node.inputs.size()) {
             const std::shared_ptr<TensorImpl>& input = node.inputs[next];
             if (input->grad_fn && input->grad_fn->visit_mark != pass) {
@@ -227,6 +232,7 @@ std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::shared_ptr
             stack.pop_back();
         }
     }
+    if (stack.capacity() > 4096) stack = {};  // a deep graph's scratch is not kept
     std::reverse(post_order.begin(), post_order.end());
     return post_order;
 }

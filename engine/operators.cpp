@@ -2,6 +2,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "engine/autograd.h"
+#include "engine/elementwise.h"
 #include "engine/kernels.h"
 #include "engine/ops.h"
 
@@ -75,13 +77,51 @@ Tensor compare_with(const Tensor& a, double s, Comparison c, Tensor (*op)(const 
 
 }  // namespace
 
-Tensor operator+(const Tensor& a, double s) { return add(a, scalar_like(s, a, "add")); }
-Tensor operator+(double s, const Tensor& a) { return add(scalar_like(s, a, "add"), a); }
-Tensor operator-(const Tensor& a, double s) { return sub(a, scalar_like(s, a, "sub")); }
-Tensor operator-(double s, const Tensor& a) { return sub(scalar_like(s, a, "sub"), a); }
-Tensor operator*(const Tensor& a, double s) { return mul(a, scalar_like(s, a, "mul")); }
-Tensor operator*(double s, const Tensor& a) { return mul(scalar_like(s, a, "mul"), a); }
-Tensor operator/(const Tensor& a, double s) { return div(a, scalar_like(s, a, "div")); }
+namespace {
+
+// a (op) s with the number kept in the backward function rather than in a 0-d tensor: the same values as
+// add/sub/mul/div with scalar_like(s, a) (s rounded to a's dtype first), without a second tensor in the graph.
+template <typename F, typename Back>
+Tensor with_number(const Tensor& a, double s, const char* op, const char* backward_name, F f, Back back) {
+    Tensor out = unary(a, op, [s, f](auto x) { return f(x, static_cast<decltype(x)>(s)); });
+    if (needs_grad(a))
+        set_grad_fn(out, backward_name, {&a}, /*saved=*/{}, [a, s, back](const Tensor& dout) {
+            accumulate_grad(a, back(dout, s));
+        });
+    return out;
+}
+
+}  // namespace
+
+// da = dout for a + s and a - s, -dout for s - a; dout * s for a * s; dout / s for a / s.
+Tensor operator+(const Tensor& a, double s) {
+    return with_number(a, s, "add", "AddBackward", [](auto x, auto y) { return x + y; },
+                       [](const Tensor& dout, double) { return dout; });
+}
+Tensor operator+(double s, const Tensor& a) {
+    return with_number(a, s, "add", "AddBackward", [](auto x, auto y) { return y + x; },
+                       [](const Tensor& dout, double) { return dout; });
+}
+Tensor operator-(const Tensor& a, double s) {
+    return with_number(a, s, "sub", "SubBackward", [](auto x, auto y) { return x - y; },
+                       [](const Tensor& dout, double) { return dout; });
+}
+Tensor operator-(double s, const Tensor& a) {
+    return with_number(a, s, "sub", "SubBackward", [](auto x, auto y) { return y - x; },
+                       [](const Tensor& dout, double) { return -dout; });
+}
+Tensor operator*(const Tensor& a, double s) {
+    return with_number(a, s, "mul", "MulBackward", [](auto x, auto y) { return x * y; },
+                       [](const Tensor& dout, double s) { return dout * s; });
+}
+Tensor operator*(double s, const Tensor& a) {
+    return with_number(a, s, "mul", "MulBackward", [](auto x, auto y) { return y * x; },
+                       [](const Tensor& dout, double s) { return s * dout; });
+}
+Tensor operator/(const Tensor& a, double s) {
+    return with_number(a, s, "div", "DivBackward", [](auto x, auto y) { return x / y; },
+                       [](const Tensor& dout, double s) { return dout / s; });
+}
 Tensor operator/(double s, const Tensor& a) { return div(scalar_like(s, a, "div"), a); }
 
 Tensor eq(const Tensor& a, const Tensor& b) { return compare(a, b, "eq", [](auto x, auto y) { return x == y; }); }

@@ -63,7 +63,12 @@ public:
     }
     iterator erase(const_iterator pos);
 
-    friend bool operator==(const Shape& a, const Shape& b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+    friend bool operator==(const Shape& a, const Shape& b) {  // a plain loop: a call to memcmp costs more here
+        if (a.size_ != b.size_) return false;
+        for (size_t i = 0; i < a.size_; ++i)
+            if (a[i] != b[i]) return false;
+        return true;
+    }
     friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
 
 private:

@@ -178,17 +178,20 @@ void adamw_update(Scalar* p, const Scalar* g, Scalar* m, Scalar* v, int64_t n, c
     const Scalar decay = Scalar(c.decay), beta1 = Scalar(c.beta1), one_minus_beta1 = Scalar(c.one_minus_beta1), beta2 = Scalar(c.beta2);
     const Scalar one_minus_beta2 = Scalar(c.one_minus_beta2), bias_correction2_sqrt = Scalar(c.bias_correction2_sqrt);
     const Scalar eps = Scalar(c.eps), neg_step_size = Scalar(c.neg_step_size);
+    // The four arrays are distinct (each parameter has its own gradient and moments): the loop vectorises.
+#pragma omp simd
     for (int64_t i = 0; i < n; ++i) {
-        // p = p * (1 - lr * weight_decay)
-        p[i] = p[i] * decay;
+        const Scalar gi = g[i];
         // m = beta1 * m + (1 - beta1) * g
-        m[i] = std::fma(one_minus_beta1, g[i], m[i] * beta1);
+        const Scalar mi = std::fma(one_minus_beta1, gi, m[i] * beta1);
         // v = beta2 * v + (1 - beta2) * g * g
-        v[i] = std::fma(one_minus_beta2 * g[i], g[i], v[i] * beta2);
+        const Scalar vi = std::fma(one_minus_beta2 * gi, gi, v[i] * beta2);
+        m[i] = mi;
+        v[i] = vi;
         // denom = sqrt(v) / sqrt(bias_correction2) + eps
-        const Scalar denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
-        // p = p - lr / bias_correction1 * m / denom
-        p[i] = p[i] + neg_step_size * m[i] / denom;
+        const Scalar denom = std::sqrt(vi) / bias_correction2_sqrt + eps;
+        // p = p * (1 - lr * weight_decay) - lr / bias_correction1 * m / denom
+        p[i] = p[i] * decay + neg_step_size * mi / denom;
     }
 }
 

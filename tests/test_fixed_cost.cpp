@@ -1,0 +1,112 @@
+// What keeps the fixed cost of an op low must not change a result: arithmetic with a number keeps the number in its
+// backward function instead of a 0-d tensor (same values, same gradients, one tensor less in the graph), and the
+// per-thread lists of small buffers count right when tensors move between threads.
+#include <catch2/catch.hpp>
+
+#include <thread>
+#include <vector>
+
+#include "engine/autograd.h"
+#include "tests/gradcheck_helpers.h"
+
+using namespace ag;
+
+namespace {
+
+// a (op) s through the tensor path: the number as a 0-d tensor of a's dtype, as PyTorch wraps it.
+Tensor number_tensor(double s, const Tensor& a) { return full({}, s, a.dtype()); }
+
+bool equal(const Tensor& a, const Tensor& b) {
+    return a.shape() == b.shape() && a.dtype() == b.dtype() && a.to_vector<double>() == b.to_vector<double>();
+}
+
+// Under AddressSanitizer no buffer is recycled (it would hide a use after free).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRecycles = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kRecycles = false;
+#else
+constexpr bool kRecycles = true;
+#endif
+#else
+constexpr bool kRecycles = true;
+#endif
+
+}  // namespace
+
+TEST_CASE("fixed cost: arithmetic with a number gives the values of the same op with a 0-d tensor, bit for bit",
+          "[fixed_cost]") {
+    const DType dt = GENERATE(DType::Float32, DType::Float64);
+    manual_seed(3);
+    const Tensor a = randn({3, 5}, dt);
+    for (const double s : {2.5, -0.1, 1e-3, 3.0e38}) {  // -0.1 and 1e-3 are rounded to float32 first
+        const Tensor t = number_tensor(s, a);
+        CHECK(equal(a * s, a * t));
+        CHECK(equal(s * a, t * a));
+        CHECK(equal(a + s, a + t));
+        CHECK(equal(s + a, t + a));
+        CHECK(equal(a - s, a - t));
+        CHECK(equal(s - a, t - a));
+        CHECK(equal(a / s, a / t));
+    }
+}
+
+TEST_CASE("fixed cost: arithmetic with a number has the gradients of the tensor path, and passes gradcheck",
+          "[fixed_cost]") {
+    manual_seed(4);
+    const Tensor a = input({2, 3});
+    const std::vector<std::pair<const char*, std::function<Tensor(const Tensor&)>>> ops = {
+        {"a * s", [](const Tensor& x) { return x * 1.7; }},   {"s * a", [](const Tensor& x) { return 1.7 * x; }},
+        {"a + s", [](const Tensor& x) { return x + 1.7; }},   {"s + a", [](const Tensor& x) { return 1.7 + x; }},
+        {"a - s", [](const Tensor& x) { return x - 1.7; }},   {"s - a", [](const Tensor& x) { return 1.7 - x; }},
+        {"a / s", [](const Tensor& x) { return x / 1.7; }},
+    };
+    for (const auto& [name, op] : ops) {
+        INFO(name);
+        require_gradcheck([&](const std::vector<Tensor>& in) { return op(in[0]) * in[0]; }, {a});
+        const Tensor y = op(a);
+        REQUIRE(y.grad_fn());
+        CHECK(y.grad_fn()->inputs.size() == 1);  // only a: no tensor for the number
+        CHECK(y.grad_fn()->saved.empty());       // and no value to keep unchanged until backward
+    }
+}
+
+TEST_CASE("fixed cost: arithmetic with a number still refuses a non-floating tensor, naming the op", "[fixed_cost]") {
+    const Tensor i = from_vector(std::vector<int64_t>{1, 2}, {2});
+    CHECK_THROWS_WITH(i * 2.0, Catch::Contains("mul"));
+    CHECK_THROWS_WITH(2.0 + i, Catch::Contains("add"));
+    CHECK_THROWS_WITH(i - 2.0, Catch::Contains("sub"));
+    CHECK_THROWS_WITH(i / 2.0, Catch::Contains("div"));
+}
+
+TEST_CASE("fixed cost: small buffers made on one thread and freed on another are counted right", "[fixed_cost]") {
+    const MemoryStats before = memory_stats();
+    std::vector<Tensor> made;
+    std::thread maker([&] {
+        for (int i = 0; i < 100; ++i) made.push_back(ones({i % 7 + 1, 3}));
+    });
+    maker.join();  // the maker's lists went back to the system when it ended
+    CHECK(memory_stats().live_buffers == before.live_buffers + 100);
+    std::thread freer([&] {
+        made.clear();  // into this thread's lists, which go back when it ends
+        CHECK(memory_stats().cached_bytes >= before.cached_bytes);
+    });
+    freer.join();
+    const MemoryStats after = memory_stats();
+    CHECK(after.live_buffers == before.live_buffers);
+    CHECK(after.live_bytes == before.live_bytes);
+    CHECK(after.cached_bytes == before.cached_bytes);  // both threads ended: nothing of theirs is kept
+}
+
+TEST_CASE("fixed cost: a small buffer freed is handed to the next tensor of its size class on the thread",
+          "[fixed_cost]") {
+    { Tensor warm = empty({5}); }  // a buffer of the 64-byte class is now in this thread's list
+    const std::size_t system_before = memory_stats().system_allocations;
+    for (int i = 0; i < 100; ++i) {
+        Tensor t = empty({1 + i % 16});  // 4 to 64 bytes: one size class
+        t.fill_(1.0);
+    }
+    const std::size_t taken = memory_stats().system_allocations - system_before;
+    CHECK(taken == (kRecycles ? 0 : 100));
+}
