@@ -73,6 +73,15 @@ Tensor matmul_forward(Tensor a, Tensor b) {
     return out;
 }
 
+// a^T @ d (K, N), the gradient of b in a (M, K) @ b (K, N). When b is the transpose of a row-major (N, K) matrix,
+// as w^T in linear, it is computed as (d^T @ a)^T instead: the transpose of a row-major result, so that w's own
+// gradient arrives row-major (PyTorch's grad_weight = grad_output^T @ input) and adds into w.grad in one flat pass.
+Tensor right_gradient(const Tensor& a, const Tensor& d, const Tensor& b) {
+    const bool b_is_transposed = b.size(0) > 1 && b.size(1) > 1 && b.strides()[0] == 1 && b.strides()[1] == b.size(0);
+    if (b_is_transposed) return transpose(matmul(transpose(d, 0, 1), a), 0, 1);
+    return matmul(transpose(a, 0, 1), d);
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
@@ -105,7 +114,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
             if (b2.dim() == 2 && a2.dim() > 2) {  // one gemm over all rows: (K, B*T) @ (B*T, N)
                 const int64_t rows = numel_of(a2.shape(), 0, a2.dim() - 1);  // not -1: K or N may be 0
                 Tensor rows_a = reshape(a2, {rows, a2.size(-1)}), rows_d = reshape(d, {rows, d.size(-1)});
-                accumulate_grad(b, reshape(matmul(transpose(rows_a, 0, 1), rows_d), b.shape()));
+                accumulate_grad(b, reshape(right_gradient(rows_a, rows_d, b2), b.shape()));
+            } else if (b2.dim() == 2 && a2.dim() == 2) {
+                accumulate_grad(b, reshape(right_gradient(a2, d, b2), b.shape()));
             } else {
                 accumulate_grad(b, reshape(sum_to(matmul(transpose(a2, -1, -2), d), b2.shape()), b.shape()));
             }

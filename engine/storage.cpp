@@ -211,6 +211,8 @@ Storage::~Storage() {
     } else if (!cache().keep(data_, nbytes_)) deallocate(data_);
 }
 
+bool recycles_buffers() { return kRecycle; }
+
 void release_cached_memory() {
     cache().release_all();
     if (ThreadBuffers* local = thread_buffers()) local->release_all();

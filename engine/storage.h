@@ -47,6 +47,10 @@ private:
     std::atomic<uint64_t> version_{0};
 };
 
+// True when freed buffers are kept for reuse: always, except under AddressSanitizer (where every buffer goes back
+// to the system, so that the sanitizer sees each use after free).
+bool recycles_buffers();
+
 // Gives every recycled buffer back to the system (e.g. after training, before a long idle phase).
 // Other threads' lists of small buffers go back when those threads end (or call this themselves).
 void release_cached_memory();

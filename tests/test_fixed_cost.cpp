@@ -20,19 +20,6 @@ bool equal(const Tensor& a, const Tensor& b) {
     return a.shape() == b.shape() && a.dtype() == b.dtype() && a.to_vector<double>() == b.to_vector<double>();
 }
 
-// Under AddressSanitizer no buffer is recycled (it would hide a use after free).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kRecycles = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kRecycles = false;
-#else
-constexpr bool kRecycles = true;
-#endif
-#else
-constexpr bool kRecycles = true;
-#endif
-
 }  // namespace
 
 TEST_CASE("fixed cost: arithmetic with a number gives the values of the same op with a 0-d tensor, bit for bit",
@@ -108,5 +95,5 @@ TEST_CASE("fixed cost: a small buffer freed is handed to the next tensor of its 
         t.fill_(1.0);
     }
     const std::size_t taken = memory_stats().system_allocations - system_before;
-    CHECK(taken == (kRecycles ? 0 : 100));
+    CHECK(taken == (recycles_buffers() ? 0 : 100));  // under AddressSanitizer, all from the system
 }
