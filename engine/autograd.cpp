@@ -199,6 +199,12 @@ void accumulate_grad_into(const Tensor& input, const Tensor& g, const std::funct
 
 namespace {
 
+std::string freed_message(const Node& node) {
+    return "backward: the graph through '" + node.name +
+           "' was already freed by an earlier backward(); pass retain_graph = true to the first call to go through "
+           "it again";
+}
+
 // Tensors with a grad_fn reachable from root, ordered so that every tensor comes before the inputs of its op
 // (reverse post-order of an iterative depth-first search: no recursion, so any depth is fine).
 std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::shared_ptr<TensorImpl>& root) {
@@ -215,9 +221,7 @@ std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::shared_ptr
         size_t next = stack.back().second++;
         Node& node = *t->grad_fn;
         if (node.released()) {
-            const std::string message = "backward: the graph through '" + node.name +
-                                        "' was already freed by an earlier backward(); pass retain_graph = true to "
-                                        "the first call to go through it again";
+            const std::string message = freed_message(node);
             stack.clear();  // holds no tensor of the graph after the pass
             throw std::invalid_argument(message);
         }
@@ -284,6 +288,8 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
         Node& node = *t->grad_fn;
         // A tensor that got no gradient (its consumers gave none) contributes nothing further.
         if (t->incoming_grad) {
+            // A backward function that ran a backward() of its own may have freed a node this pass still needs.
+            if (node.released()) throw std::invalid_argument(freed_message(node));
             check_saved(node);
             g_running = &node;
             struct Reset { ~Reset() { g_running = nullptr; } } reset;  // also when backward throws

@@ -82,11 +82,13 @@ private:
 };
 
 // Small buffers (the tensors of tiny ops, where taking a lock would be a good part of the op's cost) are kept per
-// thread instead, in bins of 64-byte size classes, with no lock. A buffer goes back to the list of the thread that
-// frees it; a thread's list is given back to the system when the thread ends.
+// thread first, in bins of 64-byte size classes, with no lock. A buffer goes back to the list of the thread that
+// frees it, and past kSmallCacheLimit bytes there to the shared cache (keyed by its size class), where a thread
+// whose own list is empty looks next: tensors made on one thread (a data loader) and freed on another are still
+// recycled. A thread's list is given back to the system when the thread ends.
 constexpr std::size_t kSmallBytes = 16384;                      // buffers up to this size are small
 constexpr std::size_t kSmallBins = kSmallBytes / kAlignment;   // bin i: sizes (64 i, 64 (i + 1)]
-constexpr std::size_t kSmallCacheLimit = std::size_t{64} << 20;  // bytes one thread keeps at most
+constexpr std::size_t kSmallCacheLimit = std::size_t{4} << 20;  // bytes one thread keeps at most
 
 std::size_t small_bin(std::size_t bytes) { return bytes == 0 ? 0 : (bytes - 1) / kAlignment; }
 std::size_t small_size(std::size_t bin) { return (bin + 1) * kAlignment; }  // what a buffer of the bin holds
@@ -191,8 +193,10 @@ AllocationError::AllocationError(std::size_t nbytes)
 Storage::Storage(std::size_t nbytes, bool zero) : nbytes_(nbytes) {
     ThreadBuffers* local = thread_buffers();
     if (kRecycle && nbytes <= kSmallBytes) {  // a whole size class, so that any buffer of the bin fits
-        data_ = local ? local->take(small_bin(nbytes)) : nullptr;
-        if (!data_) data_ = allocate(small_size(small_bin(nbytes)));
+        const std::size_t bin = small_bin(nbytes);
+        data_ = local ? local->take(bin) : nullptr;
+        if (!data_) data_ = cache().take(small_size(bin));
+        if (!data_) data_ = allocate(small_size(bin));
     } else {
         data_ = kRecycle ? cache().take(nbytes) : nullptr;
         if (!data_) data_ = allocate(nbytes);
@@ -207,7 +211,8 @@ Storage::~Storage() {
     count_buffer(local, nbytes_, -1);
     if (!kRecycle) deallocate(data_);
     else if (nbytes_ <= kSmallBytes) {
-        if (!local || !local->keep(data_, small_bin(nbytes_))) deallocate(data_);
+        const std::size_t bin = small_bin(nbytes_);
+        if (!(local && local->keep(data_, bin)) && !cache().keep(data_, small_size(bin))) deallocate(data_);
     } else if (!cache().keep(data_, nbytes_)) deallocate(data_);
 }
 
@@ -227,8 +232,10 @@ MemoryStats memory_stats() {
         live_buffers += t->live_buffers.load(std::memory_order_relaxed);
         small += t->small_cached.load(std::memory_order_relaxed);
     }
-    return {static_cast<std::size_t>(live_bytes), static_cast<std::size_t>(live_buffers),
-            cache().cached_bytes() + static_cast<std::size_t>(small),
+    // The tallies are read one after another: while other threads make and free tensors, a buffer made on one and
+    // freed on another may show its free and not its making. Exact when those threads are quiet.
+    auto count = [](int64_t n) { return static_cast<std::size_t>(std::max<int64_t>(n, 0)); };
+    return {count(live_bytes), count(live_buffers), cache().cached_bytes() + count(small),
             g_system_allocations.load(std::memory_order_relaxed)};
 }
 

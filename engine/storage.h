@@ -1,6 +1,6 @@
 // The flat, 64-byte-aligned buffer behind one or more tensors (views share it). Buffers are recycled: a freed one
-// is kept and handed to the next tensor of the same byte size (up to 16 KiB: of the same 64-byte size class, from
-// a list of the thread's own that needs no lock), except under AddressSanitizer, which then sees every use after
+// is kept and handed to the next tensor of the same byte size (up to 16 KiB: of the same 64-byte size class, first
+// from a list of the thread's own that needs no lock), except under AddressSanitizer, which then sees every use after
 // free.
 //
 // Each buffer counts the in-place writes into it (its version, as PyTorch's tensor._version): every write through
@@ -55,7 +55,8 @@ bool recycles_buffers();
 // Other threads' lists of small buffers go back when those threads end (or call this themselves).
 void release_cached_memory();
 
-// The engine's buffers right now, for finding leaks and sizing runs (all threads together).
+// The engine's buffers right now, for finding leaks and sizing runs (all threads together; exact when no other thread
+// is making or freeing tensors meanwhile, else a moment's approximation).
 struct MemoryStats {
     std::size_t live_bytes = 0;    // bytes of the buffers that tensors hold now
     std::size_t live_buffers = 0;  // how many buffers tensors hold now

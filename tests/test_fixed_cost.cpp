@@ -97,3 +97,34 @@ TEST_CASE("fixed cost: a small buffer freed is handed to the next tensor of its 
     const std::size_t taken = memory_stats().system_allocations - system_before;
     CHECK(taken == (recycles_buffers() ? 0 : 100));  // under AddressSanitizer, all from the system
 }
+
+TEST_CASE("fixed cost: tensors made on one thread and freed on another are recycled, not taken anew each time",
+          "[fixed_cost]") {
+    auto round = [] {  // a loader thread makes the batches, this thread frees them
+        std::vector<Tensor> batches;
+        std::thread loader([&] {
+            for (int i = 0; i < 2000; ++i) batches.push_back(empty({256}));  // 1 KiB each
+        });
+        loader.join();
+        batches.clear();
+    };
+    for (int r = 0; r < 4; ++r) round();  // this thread's list fills (4 MiB), then the rest goes to the shared cache
+    const std::size_t before = memory_stats().system_allocations;
+    for (int r = 0; r < 10; ++r) round();
+    const std::size_t taken = memory_stats().system_allocations - before;
+    if (recycles_buffers()) CHECK(taken == 0);  // every batch after the warm-up reuses a buffer freed before
+}
+
+TEST_CASE("fixed cost: a backward function that frees part of the graph with a backward of its own gets an error",
+          "[fixed_cost][autograd]") {
+    // The outer pass still needs ExpBackward, which the inner backward() frees: running it would read freed values.
+    const Tensor x = full({4}, 1.0).requires_grad_();
+    const Tensor h = x.exp();
+    const Tensor inner = h.sum();
+    Tensor a = h.detach().clone();
+    set_grad_fn(a, "CustomBackward", {&h}, /*saved=*/{}, [h, inner](const Tensor& dout) {
+        inner.backward();
+        accumulate_grad(h, dout);
+    });
+    CHECK_THROWS_WITH(a.sum().backward(), Catch::Contains("already freed") && Catch::Contains("ExpBackward"));
+}
