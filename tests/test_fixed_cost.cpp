@@ -49,8 +49,9 @@ TEST_CASE("fixed cost: arithmetic with a number has the gradients of the tensor 
         {"a - s", [](const Tensor& x) { return x - 1.7; }},   {"s - a", [](const Tensor& x) { return 1.7 - x; }},
         {"a / s", [](const Tensor& x) { return x / 1.7; }},
     };
-    for (const auto& [name, op] : ops) {
-        INFO(name);
+    for (const auto& entry : ops) {  // (not a structured binding: clang 14 cannot capture one in a lambda)
+        const std::function<Tensor(const Tensor&)>& op = entry.second;
+        INFO(entry.first);
         require_gradcheck([&](const std::vector<Tensor>& in) { return op(in[0]) * in[0]; }, {a});
         const Tensor y = op(a);
         REQUIRE(y.grad_fn());

@@ -196,7 +196,9 @@ TEST_CASE("max, min, amax, amin: gradients over each dim, keepdim or not, match 
           "[selection][reduction][gradcheck]") {
     const Tensor x = distinct({2, 3, 4});
     check_unary([](const Tensor& t) { return t.min(); }, x);
-    for (auto [dim, keepdim] : kDimKeep) {
+    for (const auto& setting : kDimKeep) {
+        const int64_t dim = setting.first;  // plain variables: clang 14 cannot capture a structured binding
+        const bool keepdim = setting.second;
         CAPTURE(dim, keepdim);
         check_unary([=](const Tensor& t) { return std::get<0>(ag::min(t, dim, keepdim)); }, x);
         check_unary([=](const Tensor& t) { return ag::amax(t, dim, keepdim); }, x);

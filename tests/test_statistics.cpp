@@ -144,7 +144,9 @@ TEST_CASE("logsumexp: -inf and +inf slices give PyTorch's values, and its gradie
 
 TEST_CASE("logsumexp: gradients match finite differences", "[statistics][gradcheck]") {
     ag::manual_seed(22);
-    for (const auto& [dim, keepdim] : kLseSettings) {
+    for (const auto& setting : kLseSettings) {
+        const int64_t dim = setting.first;  // plain variables: clang 14 cannot capture a structured binding
+        const bool keepdim = setting.second;
         INFO("dim " << dim << " keepdim " << keepdim);
         check_unary([dim, keepdim](const Tensor& a) { return ag::logsumexp(a, dim, keepdim); }, input({2, 3, 4}));
     }
