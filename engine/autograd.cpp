@@ -35,7 +35,7 @@ void check_finite(const Tensor& t, const std::string& what) {
                                     std::to_string(values[i]) + " at index " + index_str(t.shape(), i));
 }
 
-std::string describe(const Node& node) { return "'" + node.name + "' (op #" + std::to_string(node.sequence) + ")"; }
+std::string describe(const Node& node) { return "'" + std::string(node.name) + "' (op #" + std::to_string(node.sequence) + ")"; }
 
 // Throws if a tensor the node saved was written in place after the op ran: its values are not the forward's.
 void check_saved(const Node& node) {
@@ -46,9 +46,9 @@ void check_saved(const Node& node) {
         const std::string what = "backward: a tensor of shape " + shape_str(s.tensor.shape()) +
                                  (name.empty() ? "" : " ('" + name + "')");
         if (storage != s.storage.get())
-            throw std::runtime_error(what + " was given other values (set_data, Module::to) after " + node.name +
+            throw std::runtime_error(what + " was given other values (set_data, Module::to) after " + std::string(node.name) +
                                      " saved it; run backward() first");
-        throw std::runtime_error(what + " was modified by an in-place operation after " + node.name +
+        throw std::runtime_error(what + " was modified by an in-place operation after " + std::string(node.name) +
                                  " saved it (its version was " + std::to_string(s.version) + ", now " +
                                  std::to_string(storage->version()) +
                                  "); run backward() before writing into it, or write into a clone()");
@@ -83,7 +83,7 @@ void record_node(Tensor& out, std::shared_ptr<Node> node, const char* name, cons
     for (const Tensor& t : saved) {
         if (!t.defined()) continue;  // saved_if(false, ..): not read by this backward
         if (t.impl_ptr() == out.impl_ptr())
-            throw std::logic_error(node->name + ": an op must save out.detach(), not its own result (a cycle)");
+            throw std::logic_error(std::string(node->name) + ": an op must save out.detach(), not its own result (a cycle)");
         const std::shared_ptr<Storage>& storage = t.impl().storage;
         node->saved.push_back({t, storage, storage->version()});
     }
@@ -200,7 +200,7 @@ void accumulate_grad_into(const Tensor& input, const Tensor& g, const std::funct
 namespace {
 
 std::string freed_message(const Node& node) {
-    return "backward: the graph through '" + node.name +
+    return "backward: the graph through '" + std::string(node.name) +
            "' was already freed by an earlier backward(); pass retain_graph = true to the first call to go through "
            "it again";
 }

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/tensor.h"
@@ -36,7 +37,7 @@ struct SavedTensor {
 // The record of one op in the graph. Each op's Node is a NodeWith<its backward function> (below), made by
 // set_grad_fn in one allocation together with the function and what it captured.
 struct Node {
-    std::string name;                                   // "MatmulBackward": shown in graph dumps and errors
+    std::string_view name;                              // "MatmulBackward" (a literal): in graph dumps and errors
     std::vector<std::shared_ptr<TensorImpl>> inputs;    // the tensors this op read that require grad
     std::vector<SavedTensor> saved;                     // what backward reads, checked unchanged before it runs
     uint64_t visit_mark = 0;                            // scratch for the topological sort
@@ -116,7 +117,7 @@ inline bool needs_grad(const Tensor& a, const Tensor& b) {
 // Makes `out` the result of a recorded op: out.requires_grad becomes true and out.grad_fn a Node with these
 // inputs (those that require grad become edges), the tensors whose values the backward function reads (`saved`,
 // their versions recorded; never `out` itself, save out.detach()) and the backward function, any callable taking
-// the gradient of out:
+// the gradient of out. The name is a string literal (the Node keeps the pointer, not a copy):
 //   set_grad_fn(out, "ExpBackward", {&a}, /*saved=*/{y}, [a, y](const Tensor& dout) { ... });  // y = out.detach()
 void record_node(Tensor& out, std::shared_ptr<Node> node, const char* name, const Tensor* const* inputs,
                  size_t input_count, std::initializer_list<Tensor> saved);  // set_grad_fn's work, for any Fn

@@ -45,7 +45,7 @@ Walk walk(const Tensor& root) {
 
 std::string label(const TensorImpl* t, size_t id) {
     std::string s = "t" + std::to_string(id);
-    if (!t->name.empty()) s += " '" + t->name + "'";
+    if (t->name && !t->name->empty()) s += " '" + *t->name + "'";
     return s;
 }
 
@@ -66,7 +66,8 @@ std::string grad_summary(const TensorImpl* t) {
 
 std::string op_of(const TensorImpl* t) {
     if (!t->grad_fn) return t->requires_grad ? "leaf" : "constant";
-    return !t->grad_fn->released() ? t->grad_fn->name : t->grad_fn->name + " (freed)";
+    const std::string name(t->grad_fn->name);
+    return !t->grad_fn->released() ? name : name + " (freed)";
 }
 
 }  // namespace

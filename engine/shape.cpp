@@ -38,19 +38,20 @@ void Shape::take(Shape& other) noexcept {
 
 void Shape::reserve(size_t n) {
     if (n <= capacity_) return;
-    size_t capacity = std::max(n, 2 * capacity_);
+    if (n > UINT32_MAX) throw std::length_error("shape: more than 2^32 dims");
+    const size_t capacity = std::min<size_t>(std::max<size_t>(n, 2 * size_t{capacity_}), UINT32_MAX);
     int64_t* grown = new int64_t[capacity];
     std::copy(begin(), end(), grown);
     delete[] heap_;
     heap_ = grown;
-    capacity_ = capacity;
+    capacity_ = static_cast<uint32_t>(capacity);
 }
 
 void Shape::assign(size_t n, int64_t value) {
     clear();
     reserve(n);
     std::fill(begin(), begin() + n, value);
-    size_ = n;
+    size_ = static_cast<uint32_t>(n);
 }
 
 Shape::iterator Shape::erase(const_iterator pos) {

@@ -100,7 +100,7 @@ template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
 Tensor& Tensor::requires_grad_(bool on) {
     if (!is_leaf())
         throw std::invalid_argument("requires_grad_: only a leaf can be marked; this tensor was made by '" +
-                                    grad_fn()->name + "' (use detach() to make a leaf)");
+                                    std::string(grad_fn()->name) + "' (use detach() to make a leaf)");
     if (on && !is_floating(dtype()))
         throw std::invalid_argument("requires_grad_: only floating-point tensors can require grad; got " +
                                     dtype_name(dtype()));
@@ -124,7 +124,7 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const { run_backwar
 void Tensor::set_data(const Tensor& values) {
     if (!is_leaf())
         throw std::invalid_argument("set_data: only a leaf's data can be replaced; this tensor was made by '" +
-                                    grad_fn()->name + "'");
+                                    std::string(grad_fn()->name) + "'");
     if (requires_grad() && !is_floating(values.dtype()))
         throw std::invalid_argument("set_data: a tensor that requires grad must hold floating-point values; got " +
                                     dtype_name(values.dtype()));
@@ -149,8 +149,16 @@ Tensor Tensor::detach() const {
 }
 
 Tensor& Tensor::set_name(std::string name) {
-    impl().name = std::move(name);
+    std::unique_ptr<std::string>& slot = impl().name;
+    if (slot) *slot = std::move(name);
+    else if (!name.empty()) slot = std::make_unique<std::string>(std::move(name));
     return *this;
+}
+
+const std::string& Tensor::name() const {
+    static const std::string none;
+    const std::unique_ptr<std::string>& slot = impl().name;
+    return slot ? *slot : none;
 }
 
 // ---- copies and conversions -------------------------------------------------------------------------------------------
@@ -207,7 +215,7 @@ std::string Tensor::str() const {
     // PyTorch names the dtype unless it can be read off the values (float32, and int64/bool when not empty).
     if (dtype() == DType::Float64 || (numel() == 0 && dtype() != DType::Float32))
         suffixes.push_back("dtype=" + dtype_name(dtype()));
-    if (grad_fn()) suffixes.push_back("grad_fn=<" + grad_fn()->name + ">");
+    if (grad_fn()) suffixes.push_back("grad_fn=<" + std::string(grad_fn()->name) + ">");
     else if (requires_grad()) suffixes.push_back("requires_grad=True");
     const std::vector<int64_t> sizes(shape().begin(), shape().end());
     // Element i in row-major order, read where it lies: only the elements shown are read, nothing is copied.

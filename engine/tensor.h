@@ -41,7 +41,7 @@ struct TensorImpl {
     std::shared_ptr<TensorImpl> grad;   // the accumulated gradient, same shape and dtype; null until backward
     std::shared_ptr<TensorImpl> incoming_grad;  // a non-leaf's gradient within one backward pass, then cleared
     std::shared_ptr<Node> grad_fn;      // the op that produced this tensor; null for leaves
-    std::string name;                   // optional label for printing and graph dumps
+    std::unique_ptr<std::string> name;  // optional label for printing and graph dumps; null until set_name
 };
 
 // One entry of Tensor::index: an integer picks one position (and drops the dim), a Slice keeps a range.
@@ -105,7 +105,7 @@ public:
     Tensor detach() const;
     const std::shared_ptr<Node>& grad_fn() const { return impl().grad_fn; }
     Tensor& set_name(std::string name);
-    const std::string& name() const { return impl().name; }
+    const std::string& name() const;  // "" when no name was set
 
     // ---- copies and conversions
     Tensor contiguous() const;  // itself if already contiguous, else a row-major copy (differentiable)

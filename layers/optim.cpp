@@ -33,7 +33,7 @@ Optimizer::Optimizer(std::string name, NamedTensors params) : params_(std::move(
             throw std::invalid_argument(name_ + ": every parameter must require grad" + got + ", which does not");
         if (!p.is_leaf())
             throw std::invalid_argument(name_ + ": every parameter must be a leaf" + got + ", made by '" +
-                                        p.grad_fn()->name + "'");
+                                        std::string(p.grad_fn()->name) + "'");
         if (!p.is_contiguous())
             throw std::invalid_argument(name_ + ": every parameter must be contiguous" + got + " with strides " +
                                         shape_str(p.strides()));
