@@ -66,6 +66,17 @@ Scalar softmax_row(Scalar* s, int64_t visible, int64_t width) {
     return m + static_cast<Scalar>(std::log(total));
 }
 
+// The calling thread's scratch number `slot` (0 to 2), at least n elements, uninitialised: every kernel below
+// writes a block before reading it. Kept between calls (a unit's blocks are T wide, so a few times 64 T elements
+// per thread), so that no unit allocates or zero-fills its scratch.
+template <typename Scalar>
+Scalar* scratch(int slot, size_t n) {
+    thread_local std::vector<Scalar> buffers[3];
+    std::vector<Scalar>& buffer = buffers[slot];
+    if (buffer.size() < n) buffer.resize(n);
+    return buffer.data();
+}
+
 // The keys a block of query rows ending at i1 sees, and the keys row i sees.
 int64_t block_width(int64_t i1, const AttentionShape& s) { return s.causal ? i1 : s.T; }
 int64_t row_visible(int64_t i, const AttentionShape& s) { return s.causal ? i + 1 : s.T; }
@@ -75,18 +86,19 @@ template <typename Scalar>
 void forward_unit(const Unit<Scalar>& u, Scalar* out, Scalar* lse, Scalar* probs, const AttentionShape& s) {
     const int64_t Tn = s.T, hs = s.hs;
     const size_t block = static_cast<size_t>(std::min(kAttentionBlock, Tn) * Tn);
-    // scratch: the block's scores when P is not kept; dropped: P after dropout when P is kept undropped
-    std::vector<Scalar> scratch(probs ? 0 : block), dropped(probs && u.keep ? block : 0);
+    // scores: the block's scores when P is not kept; dropped: P after dropout when P is kept undropped
+    Scalar* scores = probs ? nullptr : scratch<Scalar>(0, block);
+    Scalar* dropped = probs && u.keep ? scratch<Scalar>(1, block) : nullptr;
     for (int64_t i0 = 0; i0 < Tn; i0 += kAttentionBlock) {
         const int64_t i1 = std::min(Tn, i0 + kAttentionBlock), rows = i1 - i0, w = block_width(i1, s);
-        Scalar* S = probs ? probs + i0 * Tn : scratch.data();  // the block's scores, then its probabilities
+        Scalar* S = probs ? probs + i0 * Tn : scores;  // the block's scores, then its probabilities
         const int64_t ldS = probs ? Tn : w;
         gemm(false, true, rows, w, hs, Scalar(s.scale), u.q + i0 * u.ld, u.ld, u.k, u.ld, Scalar(0), S, ldS);
         for (int64_t r = 0; r < rows; ++r) lse[i0 + r] = softmax_row(S + r * ldS, row_visible(i0 + r, s), ldS);
         const Scalar* weights = S;  // what multiplies V: P, or P after dropout
         int64_t ld_weights = ldS;
         if (u.keep) {
-            Scalar* into = probs ? dropped.data() : S;  // in place unless P itself is kept for the backward
+            Scalar* into = probs ? dropped : S;  // in place unless P itself is kept for the backward
             ld_weights = probs ? w : ldS;
             drop_block(S, ldS, u.keep, i0, rows, w, Tn, Scalar(s.drop_scale), into, ld_weights);
             weights = into;
@@ -102,13 +114,15 @@ void backward_unit(const Unit<Scalar>& u, const Scalar* out, const Scalar* lse, 
                    const AttentionShape& s) {
     const int64_t Tn = s.T, hs = s.hs;
     const size_t block = static_cast<size_t>(std::min(kAttentionBlock, Tn) * Tn);
-    std::vector<Scalar> recomputed(probs ? 0 : block), dP(block), dropped(u.keep ? block : 0);
+    Scalar* recomputed = probs ? nullptr : scratch<Scalar>(0, block);
+    Scalar* dP = scratch<Scalar>(1, block);
+    Scalar* dropped = u.keep ? scratch<Scalar>(2, block) : nullptr;
     for (int64_t i0 = 0; i0 < Tn; i0 += kAttentionBlock) {
         const int64_t i1 = std::min(Tn, i0 + kAttentionBlock), rows = i1 - i0, w = block_width(i1, s);
-        const Scalar* P = probs ? probs + i0 * Tn : recomputed.data();
+        const Scalar* P = probs ? probs + i0 * Tn : recomputed;
         const int64_t ldP = probs ? Tn : w;
         if (!probs) {  // P = exp(S - lse) where visible, else 0
-            Scalar* S = recomputed.data();
+            Scalar* S = recomputed;
             gemm(false, true, rows, w, hs, Scalar(s.scale), u.q + i0 * u.ld, u.ld, u.k, u.ld, Scalar(0), S, w);
             for (int64_t r = 0; r < rows; ++r) {
                 Scalar* p = S + r * w;
@@ -121,13 +135,13 @@ void backward_unit(const Unit<Scalar>& u, const Scalar* out, const Scalar* lse, 
         }
         const Scalar* dout_blk = dout + i0 * u.ld_out;
         if (u.keep) {  // with dropout: dV += (P * noise)^T @ dout, and dP = (dout @ V^T) * noise
-            drop_block(P, ldP, u.keep, i0, rows, w, Tn, Scalar(s.drop_scale), dropped.data(), w);
-            gemm(true, false, w, hs, rows, Scalar(1), dropped.data(), w, dout_blk, u.ld_out, Scalar(1), dv, u.ld);
-            gemm(false, true, rows, w, hs, Scalar(1), dout_blk, u.ld_out, u.v, u.ld, Scalar(0), dP.data(), w);
-            drop_block(dP.data(), w, u.keep, i0, rows, w, Tn, Scalar(s.drop_scale), dP.data(), w);
+            drop_block(P, ldP, u.keep, i0, rows, w, Tn, Scalar(s.drop_scale), dropped, w);
+            gemm(true, false, w, hs, rows, Scalar(1), dropped, w, dout_blk, u.ld_out, Scalar(1), dv, u.ld);
+            gemm(false, true, rows, w, hs, Scalar(1), dout_blk, u.ld_out, u.v, u.ld, Scalar(0), dP, w);
+            drop_block(dP, w, u.keep, i0, rows, w, Tn, Scalar(s.drop_scale), dP, w);
         } else {
             gemm(true, false, w, hs, rows, Scalar(1), P, ldP, dout_blk, u.ld_out, Scalar(1), dv, u.ld);
-            gemm(false, true, rows, w, hs, Scalar(1), dout_blk, u.ld_out, u.v, u.ld, Scalar(0), dP.data(), w);
+            gemm(false, true, rows, w, hs, Scalar(1), dout_blk, u.ld_out, u.v, u.ld, Scalar(0), dP, w);
         }
         for (int64_t r = 0; r < rows; ++r) {  // dS = P * (dP - D), D = rowsum(dout * out), written over dP
             const Scalar* dout_row = dout_blk + r * u.ld_out;
@@ -135,14 +149,14 @@ void backward_unit(const Unit<Scalar>& u, const Scalar* out, const Scalar* lse, 
             double D = 0;
 #pragma omp simd reduction(+ : D)
             for (int64_t c = 0; c < hs; ++c) D += static_cast<double>(dout_row[c]) * out_row[c];
-            Scalar* d = dP.data() + r * w;
+            Scalar* d = dP + r * w;
             const Scalar* p = P + r * ldP;
             const Scalar Dt = static_cast<Scalar>(D);
 #pragma omp simd
             for (int64_t j = 0; j < w; ++j) d[j] = p[j] * (d[j] - Dt);
         }
-        gemm(false, false, rows, hs, w, Scalar(s.scale), dP.data(), w, u.k, u.ld, Scalar(1), dq + i0 * u.ld, u.ld);
-        gemm(true, false, w, hs, rows, Scalar(s.scale), dP.data(), w, u.q + i0 * u.ld, u.ld, Scalar(1), dk, u.ld);
+        gemm(false, false, rows, hs, w, Scalar(s.scale), dP, w, u.k, u.ld, Scalar(1), dq + i0 * u.ld, u.ld);
+        gemm(true, false, w, hs, rows, Scalar(s.scale), dP, w, u.q + i0 * u.ld, u.ld, Scalar(1), dk, u.ld);
     }
 }
 
