@@ -127,14 +127,16 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 // y = x @ w^T + b: x (..., in), w (out, in), b (out) -> y (..., out). A composition, so its backward is matmul's and
 // add's:  dx += dout @ w ; dw += dout^T @ x (over all rows of x) ; db += dout summed over all but its last dim.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-    const std::string shapes = "x " + shape_str(x.shape()) + ", weight " + shape_str(weight.shape()) +
-                               (bias.defined() ? ", bias " + shape_str(bias.shape()) : std::string());
+    const auto shapes = [&] {  // for the error messages only: not built when the arguments are fine
+        return "x " + shape_str(x.shape()) + ", weight " + shape_str(weight.shape()) +
+               (bias.defined() ? ", bias " + shape_str(bias.shape()) : std::string());
+    };
     if (x.dim() == 0 || weight.dim() != 2)
-        throw std::invalid_argument("linear: x must be (..., in) and weight (out, in); got " + shapes);
+        throw std::invalid_argument("linear: x must be (..., in) and weight (out, in); got " + shapes());
     if (x.size(-1) != weight.size(1))
-        throw std::invalid_argument("linear: x's last dim must equal weight's in (its dim 1); got " + shapes);
+        throw std::invalid_argument("linear: x's last dim must equal weight's in (its dim 1); got " + shapes());
     if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
-        throw std::invalid_argument("linear: bias must be (out), out = weight's dim 0; got " + shapes);
+        throw std::invalid_argument("linear: bias must be (out), out = weight's dim 0; got " + shapes());
     if (x.dtype() != weight.dtype() || (bias.defined() && bias.dtype() != x.dtype()))
         throw std::invalid_argument("linear: x, weight and bias must have the same dtype; got " + dtype_name(x.dtype()) +
                                     ", " + dtype_name(weight.dtype()) +
