@@ -129,3 +129,32 @@ TEST_CASE("fixed cost: a backward function that frees part of the graph with a b
     });
     CHECK_THROWS_WITH(a.sum().backward(), Catch::Contains("already freed") && Catch::Contains("ExpBackward"));
 }
+
+TEST_CASE("fixed cost: tensors of more dims than a shape keeps inline (6 and 8) view, broadcast, reduce and backprop",
+          "[fixed_cost][views]") {
+    ag::manual_seed(41);
+    // 6-d: permute, a broadcast product with a 3-d tensor, a sum; the reversal equals three swaps
+    Tensor x = input({2, 1, 3, 1, 2, 2}), y = input({3, 1, 2});
+    check_binary([](const Tensor& a, const Tensor& b) { return (a.permute({5, 4, 3, 2, 1, 0}) * b).sum(1); }, x, y);
+    CHECK(x.permute({5, 4, 3, 2, 1, 0}).contiguous().to_vector<double>() ==
+          x.transpose(0, 5).transpose(1, 4).transpose(2, 3).contiguous().to_vector<double>());
+    // 8-d: shapes and strides grow past the inline part, are copied and moved, and still address the elements
+    Tensor z = arange(0, 256, 1, DType::Float64).reshape({2, 2, 2, 2, 2, 2, 2, 2});
+    Shape shape = z.shape(), copied = shape, moved = std::move(copied);
+    CHECK(moved == z.shape());
+    CHECK(moved.size() == 8);
+    CHECK(z.permute({7, 6, 5, 4, 3, 2, 1, 0}).contiguous().reshape({256}).index({1}).item() == 128.0);
+    CHECK(z.sum(0).reshape({128}).index({127}).item() == 127.0 + 255.0);
+    check_unary([](const Tensor& t) { return t.unsqueeze(0).unsqueeze(0).expand({2, 3, 2, 1, 3, 1, 2, 2}); },
+                input({2, 1, 3, 1, 2, 2}));
+}
+
+TEST_CASE("fixed cost: a tensor's name is empty until set, can be set again, and set back to empty",
+          "[fixed_cost]") {
+    Tensor t = zeros({2});
+    CHECK(t.name().empty());
+    CHECK(t.set_name("").name().empty());
+    CHECK(t.set_name("w").name() == "w");
+    CHECK(t.set_name("a much longer name than any small-string buffer holds").name().size() == 53);
+    CHECK(t.set_name("").name().empty());
+}

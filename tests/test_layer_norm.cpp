@@ -2,6 +2,7 @@
 // (with and without the affine part, one channel, large offsets, strided input), and its errors.
 #include <catch2/catch.hpp>
 
+#include <tuple>
 #include <vector>
 
 #include "engine/engine.h"
@@ -118,19 +119,29 @@ TEST_CASE("layer_norm: float32 rows with a large offset keep their spread, forwa
 
 TEST_CASE("layer_norm: the same numbers whatever the thread count", "[layer_norm][threads]") {
     manual_seed(8);
-    Tensor x = randn({64, 384}).requires_grad_(), w = randn({384}).requires_grad_(), b = randn({384}).requires_grad_();
-    const Tensor g = randn({64, 384});
-    std::vector<std::vector<float>> runs;
-    const int before = num_threads();
-    for (int threads : {1, 2}) {
-        set_num_threads(threads);
-        x.zero_grad(), w.zero_grad(), b.zero_grad();
-        Tensor y = layer_norm(x, w, b);
-        (y * g).sum().backward();
-        for (const Tensor& t : {y, x.grad(), w.grad(), b.grad()}) runs.push_back(t.to_vector<float>());
+    // rows in whole and partial chunks, one column block (C 128) and two (C 384), with and without weight and bias
+    for (const auto& [rows, C, affine] : {std::tuple{64, 384, true}, {70, 512, true}, {300, 128, true},
+                                          {300, 128, false}}) {
+        INFO("rows " << rows << ", C " << C << (affine ? "" : ", no weight or bias"));
+        Tensor x = randn({rows, C}).requires_grad_();
+        Tensor w = affine ? randn({C}).requires_grad_() : Tensor(), b = affine ? randn({C}).requires_grad_() : Tensor();
+        const Tensor g = randn({rows, C});
+        std::vector<std::vector<float>> runs;
+        const int before = num_threads();
+        for (int threads : {1, 2}) {
+            set_num_threads(threads);
+            x.zero_grad();
+            if (affine) w.zero_grad(), b.zero_grad();
+            Tensor y = layer_norm(x, w, b);
+            (y * g).sum().backward();
+            runs.push_back(y.to_vector<float>());
+            runs.push_back(x.grad().to_vector<float>());
+            if (affine) runs.push_back(w.grad().to_vector<float>()), runs.push_back(b.grad().to_vector<float>());
+        }
+        set_num_threads(before);
+        const size_t per_run = runs.size() / 2;
+        for (size_t i = 0; i < per_run; ++i) CHECK(runs[i] == runs[i + per_run]);
     }
-    set_num_threads(before);
-    for (size_t i = 0; i < 4; ++i) CHECK(runs[i] == runs[i + 4]);
 }
 
 TEST_CASE("layer_norm: errors name the rule and what was given", "[layer_norm][errors]") {
