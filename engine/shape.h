@@ -10,7 +10,7 @@
 
 namespace ag {
 
-// A list of sizes or strides: a std::vector<int64_t> look-alike that keeps up to 8 entries inline, so that making
+// A list of sizes or strides: a std::vector<int64_t> look-alike that keeps up to 5 entries inline, so that making
 // a tensor or running an op does not allocate for its shapes. Longer lists move to the heap.
 class Shape {
 public:
