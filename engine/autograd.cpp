@@ -5,6 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "engine/kernels.h"
 #include "engine/ops.h"
 
 namespace ag {
@@ -147,8 +148,12 @@ void add_to_slot(std::shared_ptr<TensorImpl>& slot, const Tensor& grad, bool may
         const bool owned = grad.impl_ptr().use_count() == 1 && grad.impl().storage.use_count() == 1 &&
                            grad.is_contiguous() && grad.offset() == 0;
         slot = may_share || owned ? grad.impl_ptr() : grad.clone().impl_ptr();
-    } else if (exclusively_owned(slot)) {
-        add_(Tensor(slot), grad);
+    } else if (exclusively_owned(slot)) {  // slot += grad in place: no other tensor shares (or overlaps) its buffer
+        Tensor sum(slot);
+        dispatch_floating(sum.dtype(), "backward", [&]<typename Scalar>() {
+            kernels::zip<Scalar, Scalar>(sum, sum, grad, [](Scalar x, Scalar g) { return x + g; });
+        });
+        sum.bump_version();
     } else {
         slot = (Tensor(slot) + grad).impl_ptr();
     }

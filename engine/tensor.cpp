@@ -17,11 +17,20 @@ void Tensor::throw_undefined() {
 }
 
 Tensor empty(const Shape& shape, DType dtype, bool zero) {
-    check_shape(shape, "empty");  // non-negative sizes whose counts fit: nbytes_of cannot wrap around
+    check_shape(shape, "empty");  // non-negative sizes whose counts fit: the products below cannot wrap around
     auto impl = std::make_shared<TensorImpl>();
-    impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(nbytes_of(shape, dtype_size(dtype))), zero);
     impl->shape = shape;
-    impl->strides = contiguous_strides(shape);
+    impl->strides.assign(shape.size(), 0);
+    int64_t numel = 1, step = 1;  // row-major strides (a size 0 steps like a size 1), and the element count
+    for (size_t d = shape.size(); d-- > 0;) {
+        impl->strides[d] = step;
+        step *= shape[d] > 0 ? shape[d] : 1;
+        numel *= shape[d];
+    }
+    int64_t nbytes;
+    if (__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(dtype)), &nbytes))
+        nbytes = nbytes_of(shape, dtype_size(dtype));  // throws, naming the shape and the element size
+    impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(nbytes), zero);
     impl->dtype = dtype;
     return Tensor(std::move(impl));
 }
