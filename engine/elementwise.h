@@ -20,7 +20,8 @@ inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
 template <typename F>
 Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
     check_same_dtype(a, b, op);
-    Tensor out = empty(broadcast_shapes(a.shape(), b.shape(), op), a.dtype());
+    const bool same = a.shape() == b.shape();  // the common case needs no broadcast shape
+    Tensor out = empty(same ? a.shape() : broadcast_shapes(a.shape(), b.shape(), op), a.dtype());
     dispatch_floating(a.dtype(), op, [&]<typename Scalar>() { kernels::zip<Scalar, Scalar>(out, a, b, f); });
     return out;
 }
