@@ -1,5 +1,4 @@
-// matmul: a (..., M, K) @ b (..., K, N) -> (..., M, N) with broadcast batch dims, on OpenBLAS gemm; and linear,
-// the affine map built on it.
+// matmul: a (..., M, K) @ b (..., K, N) -> (..., M, N) with broadcast batch dims, on OpenBLAS gemm.
 #include <algorithm>
 #include <climits>
 #include <stdexcept>
@@ -122,27 +121,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
             }
         });
     return out;
-}
-
-// y = x @ w^T + b: x (..., in), w (out, in), b (out) -> y (..., out). A composition, so its backward is matmul's and
-// add's:  dx += dout @ w ; dw += dout^T @ x (over all rows of x) ; db += dout summed over all but its last dim.
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-    const auto shapes = [&] {  // for the error messages only: not built when the arguments are fine
-        return "x " + shape_str(x.shape()) + ", weight " + shape_str(weight.shape()) +
-               (bias.defined() ? ", bias " + shape_str(bias.shape()) : std::string());
-    };
-    if (x.dim() == 0 || weight.dim() != 2)
-        throw std::invalid_argument("linear: x must be (..., in) and weight (out, in); got " + shapes());
-    if (x.size(-1) != weight.size(1))
-        throw std::invalid_argument("linear: x's last dim must equal weight's in (its dim 1); got " + shapes());
-    if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
-        throw std::invalid_argument("linear: bias must be (out), out = weight's dim 0; got " + shapes());
-    if (x.dtype() != weight.dtype() || (bias.defined() && bias.dtype() != x.dtype()))
-        throw std::invalid_argument("linear: x, weight and bias must have the same dtype; got " + dtype_name(x.dtype()) +
-                                    ", " + dtype_name(weight.dtype()) +
-                                    (bias.defined() ? ", " + dtype_name(bias.dtype()) : std::string()));
-    const Tensor y = matmul(x, weight.transpose(0, 1));  // w^T is a view, passed to BLAS as a flag
-    return bias.defined() ? y + bias : y;
 }
 
 }  // namespace ag

@@ -212,8 +212,8 @@ std::tuple<Tensor, Tensor> topk(const Tensor& t, int64_t k, int64_t dim = -1, bo
 // (left) or appended (right) and removed afterwards; batch dims (all but the last two) broadcast:
 //   (T, T) @ (B, T, C) -> (B, T, C). Computed with OpenBLAS gemm; transposed views are passed as flags, not copied.
 Tensor matmul(const Tensor& a, const Tensor& b);
-// torch::nn::functional::linear: x (..., in) @ weight (out, in)^T + bias (out) -> (..., out); bias may be undefined
-// (none). Differentiable wrt all three. Throws for a 0-d x, a weight that is not 2-D, x's last dim != in, a bias that
+// torch::nn::functional::linear (linear.cpp): x (..., in) @ weight (out, in)^T + bias (out) -> (..., out); bias may
+// be undefined (none). Differentiable wrt all three; one op (LinearBackward), the bias added inside the product. Throws for a 0-d x, a weight that is not 2-D, x's last dim != in, a bias that
 // is not (out), or mixed dtypes.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 

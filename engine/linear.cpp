@@ -1,0 +1,97 @@
+// linear: the affine map of every Linear layer, y = x @ w^T + b, as one op over the rows of x (all its dims but the
+// last). The bias is written into y first and the product added onto it by one gemm (BLAS's C = A B + C, as
+// PyTorch's addmm), so y is made in one pass and the graph gets one node instead of a transpose, a product and an add.
+//   x (..., in), w (out, in), b (out) -> y (..., out);   R = the rows of x (its elements / in)
+//   forward   y[r, o] = b[o] + sum_i x[r, i] w[o, i]
+//   backward  dx = dout @ w            (R, out) @ (out, in)
+//             dw = dout^T @ x          (out, R) @ (R, in): summed over every row
+//             db = dout summed over every row
+#include <algorithm>
+#include <climits>
+#include <stdexcept>
+
+#include "engine/autograd.h"
+#include "engine/kernels.h"
+#include "engine/ops.h"
+
+namespace ag {
+
+namespace {
+
+// c (M, N) = a @ b + beta c, row-major, a (M, K) or stored transposed, b (K, N) or stored transposed. Sizes of 0
+// are fine: no element (M or N is 0), or a sum of no products (K is 0: c = beta c), which BLAS would refuse.
+template <typename Scalar>
+void product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const Scalar* a, const Scalar* b,
+             Scalar beta, Scalar* c) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        if (beta == Scalar(0)) std::fill(c, c + M * N, Scalar(0));
+        return;
+    }
+    kernels::gemm(trans_a, trans_b, M, N, K, Scalar(1), a, trans_a ? M : K, b, trans_b ? K : N, beta, c, N);
+}
+
+// A row-major copy of t, or t itself when it is one; never recorded in the graph.
+Tensor row_major(const Tensor& t) { return t.is_contiguous() ? t : t.detach().contiguous(); }
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    const auto shapes = [&] {  // for the error messages only: not built when the arguments are fine
+        return "x " + shape_str(x.shape()) + ", weight " + shape_str(weight.shape()) +
+               (bias.defined() ? ", bias " + shape_str(bias.shape()) : std::string());
+    };
+    if (x.dim() == 0 || weight.dim() != 2)
+        throw std::invalid_argument("linear: x must be (..., in) and weight (out, in); got " + shapes());
+    if (x.size(-1) != weight.size(1))
+        throw std::invalid_argument("linear: x's last dim must equal weight's in (its dim 1); got " + shapes());
+    if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
+        throw std::invalid_argument("linear: bias must be (out), out = weight's dim 0; got " + shapes());
+    if (x.dtype() != weight.dtype() || (bias.defined() && bias.dtype() != x.dtype()))
+        throw std::invalid_argument("linear: x, weight and bias must have the same dtype; got " + dtype_name(x.dtype()) +
+                                    ", " + dtype_name(weight.dtype()) +
+                                    (bias.defined() ? ", " + dtype_name(bias.dtype()) : std::string()));
+    if (!is_floating(x.dtype()))
+        throw std::invalid_argument("linear: expected floating-point tensors; got " + dtype_name(x.dtype()));
+    const int64_t in = weight.size(1), out = weight.size(0), rows = numel_of(x.shape(), 0, x.dim() - 1);
+    if (std::max({rows, in, out}) > INT_MAX)
+        throw std::invalid_argument("linear: a size exceeds BLAS's 32-bit sizes; got " + shapes());
+
+    const Tensor xr = row_major(x), wr = row_major(weight);
+    Shape y_shape = x.shape();
+    y_shape.back() = out;
+    Tensor y = empty(y_shape, x.dtype());
+    dispatch_floating(x.dtype(), "linear", [&]<typename Scalar>() {
+        Scalar* py = y.data<Scalar>();
+        if (bias.defined()) {  // y[r] = b for every row, then y += x @ w^T
+            const Tensor br = row_major(bias);
+            const Scalar* pb = br.data<Scalar>();
+            kernels::parallel_for(rows, rows * out >= kernels::kParallelGrain,
+                                  [&](int64_t r) { std::copy(pb, pb + out, py + r * out); });
+        }
+        product<Scalar>(false, true, rows, out, in, xr.data<Scalar>(), wr.data<Scalar>(),
+                        bias.defined() ? Scalar(1) : Scalar(0), py);
+    });
+    if (needs_grad({&x, &weight, &bias}))
+        set_grad_fn(y, "LinearBackward", {&x, &weight, &bias},
+                    /*saved=*/{saved_if(weight.requires_grad(), xr), saved_if(x.requires_grad(), wr)},
+                    [x, weight, bias, xr, wr, rows, in, out](const Tensor& dout) {
+            const Tensor d = dout.contiguous();  // (R, out) as stored
+            dispatch_floating(d.dtype(), "linear", [&]<typename Scalar>() {
+                if (x.requires_grad()) {  // dx = dout @ w
+                    Tensor dx = empty(x.shape(), d.dtype());
+                    product<Scalar>(false, false, rows, in, out, d.data<Scalar>(), wr.data<Scalar>(), 0, dx.data<Scalar>());
+                    accumulate_grad(x, dx);
+                }
+                if (weight.requires_grad()) {  // dw = dout^T @ x
+                    Tensor dw = empty({out, in}, d.dtype());
+                    product<Scalar>(true, false, out, in, rows, d.data<Scalar>(), xr.data<Scalar>(), 0, dw.data<Scalar>());
+                    accumulate_grad(weight, dw);
+                }
+            });
+            if (bias.defined() && bias.requires_grad()) accumulate_grad(bias, sum_to(d, bias.shape()));  // db
+        });
+    return y;
+}
+
+}  // namespace ag

@@ -1,0 +1,123 @@
+// linear (engine/linear.cpp): one op for x @ w^T + b. Values by hand and against the composition matmul + add,
+// gradients by finite differences, sizes of 0, strided arguments, the graph it records, and its errors.
+// (Its values against PyTorch's F.linear are in test_inplace_methods.cpp.)
+#include <catch2/catch.hpp>
+
+#include "engine/engine.h"
+#include "tests/gradcheck_helpers.h"
+
+namespace {
+
+using Catch::Contains;
+
+Tensor composed(const Tensor& x, const Tensor& w, const Tensor& b) {
+    const Tensor y = ag::matmul(x, w.transpose(0, 1));
+    return b.defined() ? y + b : y;
+}
+
+}  // namespace
+
+TEST_CASE("linear: values and gradients by hand", "[linear]") {
+    Tensor x = ag::tensor({{1.0, 2.0}, {3.0, 4.0}}).requires_grad_();
+    Tensor w = ag::tensor({{1.0, 0.0}, {0.0, 1.0}, {1.0, 1.0}}).requires_grad_();
+    Tensor b = ag::tensor({10.0, 20.0, 30.0}).requires_grad_();
+    Tensor y = ag::linear(x, w, b);
+    CHECK(y.shape() == Shape{2, 3});
+    CHECK(y.to_vector<float>() == std::vector<float>{11, 22, 33, 13, 24, 37});
+    y.sum().backward();
+    CHECK(x.grad().to_vector<float>() == std::vector<float>{2, 2, 2, 2});        // ones(2, 3) @ w
+    CHECK(w.grad().to_vector<float>() == std::vector<float>{4, 6, 4, 6, 4, 6});  // ones(3, 2) @ x
+    CHECK(b.grad().to_vector<float>() == std::vector<float>{2, 2, 2});           // rows summed
+}
+
+TEST_CASE("linear: one node whose gradients match the composition and finite differences, for any strides",
+          "[linear][gradcheck]") {
+    ag::manual_seed(11);
+    // x (2, 3, 2, 5); a weight that is the transpose of a (5, 4) tensor; a bias read with a stride of 2
+    const Tensor x = input({2, 3, 2, 5}), w_t = input({5, 4}), b_long = input({8});
+    const auto w_of = [](const Tensor& t) { return t.transpose(0, 1); };
+    const auto b_of = [](const Tensor& t) { return t.index({ag::Slice{0, 8, 2}}); };
+    Tensor y = ag::linear(x, w_of(w_t), b_of(b_long));
+    REQUIRE(y.grad_fn() != nullptr);
+    CHECK(y.grad_fn()->name == "LinearBackward");
+    CHECK(y.grad_fn()->inputs.size() == 3);
+    CHECK(ag::allclose(y, composed(x, w_of(w_t), b_of(b_long)), 1e-12, 1e-12));
+
+    const Tensor g = ag::randn({2, 3, 2, 4}, DType::Float64);
+    (y * g).sum().backward();
+    const Tensor dx = x.grad().clone(), dw = w_t.grad().clone(), db = b_long.grad().clone();
+    for (const Tensor* t : {&x, &w_t, &b_long}) t->impl().grad.reset();
+    (composed(x, w_of(w_t), b_of(b_long)) * g).sum().backward();
+    CHECK(ag::allclose(dx, x.grad(), 1e-12, 1e-12));
+    CHECK(ag::allclose(dw, w_t.grad(), 1e-12, 1e-12));
+    CHECK(ag::allclose(db, b_long.grad(), 1e-12, 1e-12));
+
+    check([&](const std::vector<Tensor>& in) { return ag::linear(in[0], w_of(in[1]), b_of(in[2])); },
+          {input({2, 3, 2, 5}), input({5, 4}), input({8})});
+    check([](const std::vector<Tensor>& in) { return ag::linear(in[0], in[1]); }, {input({3, 1, 4}), input({2, 4})});
+    // only some arguments require grad; the same weight used twice adds both gradients
+    check([](const std::vector<Tensor>& in) { return ag::linear(ag::linear(in[0], in[1]), in[1]); },
+          {input({3, 4}), input({4, 4})});
+    Tensor fixed_w = ag::randn({3, 4}, DType::Float64), xb = input({2, 4});
+    y = ag::linear(xb, fixed_w);
+    CHECK(y.grad_fn()->inputs.size() == 1);
+}
+
+TEST_CASE("linear: sizes of 0 give empty results and zero gradients", "[linear][zero_size]") {
+    SECTION("no rows") {
+        Tensor x = ag::zeros({0, 4}).requires_grad_(), w = ag::ones({5, 4}).requires_grad_(),
+               b = ag::ones({5}).requires_grad_();
+        Tensor y = ag::linear(x, w, b);
+        CHECK(y.shape() == Shape{0, 5});
+        y.sum().backward();
+        CHECK(x.grad().shape() == Shape{0, 4});
+        CHECK(w.grad().to_vector<float>() == std::vector<float>(20, 0.0f));
+        CHECK(b.grad().to_vector<float>() == std::vector<float>(5, 0.0f));
+    }
+    SECTION("no inputs: y is the bias") {
+        Tensor x = ag::zeros({3, 0}).requires_grad_(), w = ag::zeros({2, 0}).requires_grad_(),
+               b = ag::tensor({1.5, -2.0}).requires_grad_();
+        Tensor y = ag::linear(x, w, b);
+        CHECK(y.to_vector<float>() == std::vector<float>{1.5f, -2.0f, 1.5f, -2.0f, 1.5f, -2.0f});
+        CHECK(ag::linear(x, w).to_vector<float>() == std::vector<float>(6, 0.0f));
+        y.sum().backward();
+        CHECK(x.grad().shape() == Shape{3, 0});
+        CHECK(w.grad().shape() == Shape{2, 0});
+        CHECK(b.grad().to_vector<float>() == std::vector<float>{3, 3});
+    }
+    SECTION("no outputs") {
+        Tensor x = ag::ones({3, 4}).requires_grad_(), w = ag::zeros({0, 4}).requires_grad_();
+        Tensor y = ag::linear(x, w, ag::zeros({0}));
+        CHECK(y.shape() == Shape{3, 0});
+        y.sum().backward();
+        CHECK(x.grad().to_vector<float>() == std::vector<float>(12, 0.0f));
+    }
+}
+
+TEST_CASE("linear: bit-equal on 1 and 2 threads for products that are split", "[linear][threads]") {
+    ag::manual_seed(5);
+    const Tensor x = ag::randn({192, 300}), w = ag::randn({256, 300}), b = ag::randn({256});
+    std::vector<float> y[2], dw[2];
+    const int previous = ag::set_num_threads(1);
+    for (int t : {1, 2}) {
+        ag::set_num_threads(t);
+        Tensor wl = w.detach().requires_grad_();
+        Tensor out = ag::linear(x, wl, b);
+        out.sum().backward();
+        y[t - 1] = out.to_vector<float>();
+        dw[t - 1] = wl.grad().to_vector<float>();
+    }
+    ag::set_num_threads(previous);
+    CHECK(y[0] == y[1]);
+    CHECK(dw[0] == dw[1]);
+}
+
+TEST_CASE("linear: refuses integer tensors and a saved input written in place", "[linear][version]") {
+    REQUIRE_THROWS_WITH(ag::linear(ag::zeros({2, 3}, DType::Int64), ag::zeros({4, 3}, DType::Int64)),
+                        "linear: expected floating-point tensors; got torch.int64");
+    Tensor x = ag::ones({2, 3}).set_name("x"), w = ag::ones({4, 3}).requires_grad_();
+    Tensor loss = ag::linear(x, w).sum();
+    x.fill_(2.0);
+    REQUIRE_THROWS_WITH(loss.backward(), Contains("('x') was modified by an in-place operation after LinearBackward saved it"));
+    CHECK_FALSE(w.grad().defined());
+}
