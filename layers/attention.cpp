@@ -24,7 +24,7 @@ Tensor packed_projection(const Tensor& x, const std::vector<const Head*>& heads,
     for (const Head* h : heads) weights.push_back(h->query.weight);
     for (const Head* h : heads) weights.push_back(h->value.weight);
     const Tensor w_kqv = cat(weights, 0).set_name("w_kqv");           // (3 n hs, C)
-    return matmul(x, w_kqv.transpose(0, 1)).set_name("kqv");          // (B, T, 3 n hs)
+    return linear(x, w_kqv).set_name("kqv");                           // (B, T, 3 n hs)
 }
 
 double scale_for(int64_t head_size) { return std::pow(static_cast<double>(head_size), -0.5); }
