@@ -216,6 +216,9 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // be undefined (none). Differentiable wrt all three; one op (LinearBackward), the bias added inside the product. Throws for a 0-d x, a weight that is not 2-D, x's last dim != in, a bias that
 // is not (out), or mixed dtypes.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+// relu(linear(x, weight, bias)) as one op (LinearReluBackward), the ReLU applied in place: the product before it is
+// never a tensor of its own. Sequential runs a Linear followed by a ReLU with it. Same checks as linear.
+Tensor linear_relu(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
 // ---- softmax and losses (softmax.cpp) ------------------------------------------------------------------------
 // exp(x - max) / sum(exp(x - max)) along dim. A slice that is entirely -inf gives NaN, as in PyTorch.

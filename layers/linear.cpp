@@ -55,11 +55,24 @@ Linear::Linear(int64_t in, int64_t out, bool has_bias) : in_features(in), out_fe
     }
 }
 
-Tensor Linear::forward(const Tensor& x) const {
+namespace {
+
+void check_input(const Tensor& x, int64_t in_features) {
     if (x.dim() == 0 || x.size(-1) != in_features)
         throw std::invalid_argument("Linear: the input's last dim must be in_features = " + std::to_string(in_features) +
                                     "; got shape " + shape_str(x.shape()));
+}
+
+}  // namespace
+
+Tensor Linear::forward(const Tensor& x) const {
+    check_input(x, in_features);
     return linear(x, weight, bias);  // (..., in) @ (in, out) + (out)
+}
+
+Tensor Linear::forward_relu(const Tensor& x) const {
+    check_input(x, in_features);
+    return linear_relu(x, weight, bias);
 }
 
 }  // namespace ag

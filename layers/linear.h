@@ -12,6 +12,8 @@ public:
 
     // x (..., in) -> (..., out). Throws if x's last dim is not in_features.
     Tensor forward(const Tensor& x) const override;
+    // relu(forward(x)) as one op (linear_relu): what Sequential runs for this layer followed by a ReLU.
+    Tensor forward_relu(const Tensor& x) const;
 
     // The kaiming-uniform bound PyTorch's nn.Linear uses for its weight, computed in double as
     // sqrt(3) * sqrt(2 / (1 + a^2)) / sqrt(in) with a = sqrt(5). Same as 1/sqrt(in) up to the last bit

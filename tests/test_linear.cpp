@@ -1,14 +1,27 @@
 // linear (engine/linear.cpp): one op for x @ w^T + b. Values by hand and against the composition matmul + add,
-// gradients by finite differences, sizes of 0, strided arguments, the graph it records, and its errors.
+// gradients by finite differences, sizes of 0, strided arguments, the graph it records, and its errors. Then
+// linear_relu, relu(linear) as one op, and Sequential's use of it.
 // (Its values against PyTorch's F.linear are in test_inplace_methods.cpp.)
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "engine/engine.h"
+#include "layers/layers.h"
 #include "tests/gradcheck_helpers.h"
 
 namespace {
 
 using Catch::Contains;
+
+// The same shape and the same values bit for bit, NaN matching NaN.
+bool same(const Tensor& a, const Tensor& b) {
+    if (a.shape() != b.shape()) return false;
+    const std::vector<double> u = a.to_vector<double>(), v = b.to_vector<double>();
+    for (size_t i = 0; i < u.size(); ++i)
+        if (!(u[i] == v[i] || (std::isnan(u[i]) && std::isnan(v[i])))) return false;
+    return true;
+}
 
 Tensor composed(const Tensor& x, const Tensor& w, const Tensor& b) {
     const Tensor y = ag::matmul(x, w.transpose(0, 1));
@@ -120,4 +133,77 @@ TEST_CASE("linear: refuses integer tensors and a saved input written in place", 
     x.fill_(2.0);
     REQUIRE_THROWS_WITH(loss.backward(), Contains("('x') was modified by an in-place operation after LinearBackward saved it"));
     CHECK_FALSE(w.grad().defined());
+}
+
+TEST_CASE("linear_relu: relu(linear(..)) bit for bit, NaN kept, and its gradients", "[linear][relu][gradcheck]") {
+    ag::manual_seed(13);
+    for (DType dt : {DType::Float32, DType::Float64}) {
+        Tensor x = ag::randn({3, 5, 6}, dt), w = ag::randn({7, 6}, dt), b = ag::randn({7}, dt);
+        x[0][1][2] = NAN;  // row (0, 1) of the product is NaN, and stays NaN
+        CHECK(same(ag::linear_relu(x, w, b), ag::relu(ag::linear(x, w, b))));
+        CHECK(std::isnan(ag::linear_relu(x, w, b)[0][1][0].item()));
+        CHECK(same(ag::linear_relu(x, w), ag::relu(ag::linear(x, w))));
+    }
+    const Tensor x = input({2, 3, 4}), w = input({5, 4}), b = input({5}), g = ag::randn({2, 3, 5}, DType::Float64);
+    Tensor y = ag::linear_relu(x, w, b);
+    CHECK(y.grad_fn()->name == "LinearReluBackward");
+    (y * g).sum().backward();
+    const Tensor dx = x.grad().clone(), dw = w.grad().clone(), db = b.grad().clone();
+    for (const Tensor* t : {&x, &w, &b}) t->impl().grad.reset();
+    (ag::relu(ag::linear(x, w, b)) * g).sum().backward();
+    CHECK(same(dx, x.grad()));
+    CHECK(same(dw, w.grad()));
+    CHECK(same(db, b.grad()));
+    check([](const std::vector<Tensor>& in) { return ag::linear_relu(in[0], in[1], in[2]); },
+          {input({2, 3, 4}), input({5, 4}), input({5})});
+    check([](const std::vector<Tensor>& in) { return ag::linear_relu(in[0].t(), in[1]); }, {input({4, 3}), input({2, 4})});
+    REQUIRE_THROWS_WITH(ag::linear_relu(ag::zeros({2, 3}), ag::zeros({4, 4})),
+                        "linear_relu: x's last dim must equal weight's in (its dim 1); got x [2, 3], weight [4, 4]");
+    Tensor empty_rows = ag::linear_relu(ag::zeros({0, 4}), ag::ones({3, 4}), ag::ones({3}));
+    CHECK(empty_rows.shape() == Shape{0, 3});
+}
+
+namespace {
+
+// A Linear whose forward is its own: Sequential must run it, not the fused op.
+class DoubledLinear : public ag::Linear {
+public:
+    using ag::Linear::Linear;
+    Tensor forward(const Tensor& x) const override { return ag::Linear::forward(x) * 2.0; }
+};
+
+}  // namespace
+
+TEST_CASE("Sequential: a Linear then a ReLU run as one op with the same values and gradients", "[linear][relu][layers]") {
+    ag::manual_seed(17);
+    ag::Sequential net;
+    net.append<ag::Linear>(6, 8);
+    net.append<ag::ReLU>();
+    net.append<ag::Linear>(8, 3);
+    net.append<ag::ReLU>();
+    const Tensor x = ag::randn({4, 6});
+    Tensor fused = net(x);
+    REQUIRE(fused.grad_fn() != nullptr);
+    CHECK(fused.grad_fn()->name == "LinearReluBackward");
+    CHECK(fused.grad_fn()->inputs.front()->grad_fn->name == "LinearReluBackward");
+    fused.sum().backward();
+    std::vector<Tensor> grads;
+    for (const auto& [name, p] : net.named_parameters()) grads.push_back(p.grad().clone());
+    net.zero_grad();
+    Tensor one_by_one = x;
+    for (const ag::Layer& layer : net) one_by_one = layer(one_by_one);
+    CHECK(one_by_one.grad_fn()->name == "ReluBackward");
+    CHECK(same(fused, one_by_one));
+    one_by_one.sum().backward();
+    size_t i = 0;
+    for (const auto& [name, p] : net.named_parameters()) CHECK(same(grads[i++], p.grad()));
+
+    ag::Sequential custom;
+    custom.append<DoubledLinear>(6, 8);
+    custom.append<ag::ReLU>();
+    const Tensor y = custom(x);
+    CHECK(y.grad_fn()->name == "ReluBackward");
+    CHECK(same(y, ag::relu(custom[0](x))));
+    CHECK(ag::allclose(y, ag::relu(ag::linear(x, static_cast<const ag::Linear&>(custom[0]).weight,
+                                              static_cast<const ag::Linear&>(custom[0]).bias) * 2.0)));
 }
