@@ -120,6 +120,8 @@ Node::~Node() {
         if (&n != this && !n.released_) n.free_function();
         n.released_ = true;
         n.saved.clear();  // saved tensors may be inputs too: drop these handles before counting the inputs' owners
+        std::sort(n.inputs.begin(), n.inputs.end());  // an input listed twice (y * y) is one owner, not two
+        n.inputs.erase(std::unique(n.inputs.begin(), n.inputs.end()), n.inputs.end());
         for (auto& input : n.inputs)
             if (input.use_count() == 1 && input->grad_fn && input->grad_fn.use_count() == 1)
                 orphans.push_back(std::move(input->grad_fn));

@@ -35,6 +35,15 @@ void product(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const 
     kernels::gemm(trans_a, trans_b, M, N, K, Scalar(1), a, trans_a ? M : K, b, trans_b ? K : N, beta, c, N);
 }
 
+// Which arguments get a gradient, fixed when the forward runs (as the tensors it saved): a weight that starts to
+// require grad later gets none from this graph, whose x was not saved for it.
+struct GradFlags {
+    bool x, weight, bias;
+};
+GradFlags grad_flags(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    return {x.requires_grad(), weight.requires_grad(), bias.defined() && bias.requires_grad()};
+}
+
 // A row-major copy of t, or t itself when it is one; never recorded in the graph.
 Tensor row_major(const Tensor& t) { return t.is_contiguous() ? t : t.detach().contiguous(); }
 
@@ -83,25 +92,29 @@ Tensor affine(const Tensor& x, const Tensor& weight, const Tensor& bias, bool re
     });
     if (!needs_grad({&x, &weight, &bias})) return y;
     const Tensor y_values = relu ? y.detach() : Tensor();  // where the gradient flows: y > 0 (or NaN)
+    const GradFlags need = grad_flags(x, weight, bias);
+    const Tensor x_read = saved_if(need.weight, xr), w_read = saved_if(need.x, wr);  // what the backward reads
     set_grad_fn(y, relu ? "LinearReluBackward" : "LinearBackward", {&x, &weight, &bias},
-                /*saved=*/{saved_if(weight.requires_grad(), xr), saved_if(x.requires_grad(), wr), y_values},
-                [x, weight, bias, xr, wr, y_values, rows, in, out, op](const Tensor& dout) {
+                /*saved=*/{x_read, w_read, y_values},
+                [x, weight, bias, x_read, w_read, y_values, need, rows, in, out, op](const Tensor& dout) {
             Tensor d = dout.contiguous();  // (R, out) as stored
             if (y_values.defined())        // through the ReLU: d = dout where y > 0, else 0
                 d = binary(d, y_values, op, [](auto g, auto v) { return v <= 0 ? decltype(g)(0) : g; });
             dispatch_floating(d.dtype(), op, [&]<typename Scalar>() {
-                if (x.requires_grad()) {  // dx = dout @ w
+                if (need.x) {  // dx = dout @ w
                     Tensor dx = empty(x.shape(), d.dtype());
-                    product<Scalar>(false, false, rows, in, out, d.data<Scalar>(), wr.data<Scalar>(), 0, dx.data<Scalar>());
+                    product<Scalar>(false, false, rows, in, out, d.data<Scalar>(), w_read.data<Scalar>(), 0,
+                                    dx.data<Scalar>());
                     accumulate_grad(x, dx);
                 }
-                if (weight.requires_grad()) {  // dw = dout^T @ x
+                if (need.weight) {  // dw = dout^T @ x
                     Tensor dw = empty({out, in}, d.dtype());
-                    product<Scalar>(true, false, out, in, rows, d.data<Scalar>(), xr.data<Scalar>(), 0, dw.data<Scalar>());
+                    product<Scalar>(true, false, out, in, rows, d.data<Scalar>(), x_read.data<Scalar>(), 0,
+                                    dw.data<Scalar>());
                     accumulate_grad(weight, dw);
                 }
             });
-            if (bias.defined() && bias.requires_grad()) accumulate_grad(bias, sum_to(d, bias.shape()));  // db
+            if (need.bias) accumulate_grad(bias, sum_to(d, bias.shape()));  // db
         });
     return y;
 }

@@ -76,6 +76,13 @@ TEST_CASE("memory: a chain of a million ops runs backward, and everything return
         Tensor z = x;
         for (int i = 0; i < n; ++i) z = z * 1.0;
         z = Tensor();
+        // Nor one whose ops read the same tensor twice (each node lists its input twice).
+        Tensor w = x;
+        for (int i = 0; i < n; ++i) w = w * w;
+        w = Tensor();
+        Tensor m = ones({1, 1}).requires_grad_();
+        for (int i = 0; i < n / 10; ++i) m = linear(m, m);
+        m = Tensor();
     }
     CHECK(held() == before);
 }
