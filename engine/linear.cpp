@@ -61,8 +61,7 @@ Tensor affine(const Tensor& x, const Tensor& weight, const Tensor& bias, bool re
         throw std::invalid_argument(std::string(op) + ": bias must be (out), out = weight's dim 0; got " + shapes());
     if (x.dtype() != weight.dtype() || (bias.defined() && bias.dtype() != x.dtype()))
         throw std::invalid_argument(std::string(op) + ": x, weight and bias must have the same dtype; got " +
-                                    dtype_name(x.dtype()) +
-                                    ", " + dtype_name(weight.dtype()) +
+                                    dtype_name(x.dtype()) + ", " + dtype_name(weight.dtype()) +
                                     (bias.defined() ? ", " + dtype_name(bias.dtype()) : std::string()));
     if (!is_floating(x.dtype()))
         throw std::invalid_argument(std::string(op) + ": expected floating-point tensors; got " + dtype_name(x.dtype()));

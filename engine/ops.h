@@ -213,8 +213,9 @@ std::tuple<Tensor, Tensor> topk(const Tensor& t, int64_t k, int64_t dim = -1, bo
 //   (T, T) @ (B, T, C) -> (B, T, C). Computed with OpenBLAS gemm; transposed views are passed as flags, not copied.
 Tensor matmul(const Tensor& a, const Tensor& b);
 // torch::nn::functional::linear (linear.cpp): x (..., in) @ weight (out, in)^T + bias (out) -> (..., out); bias may
-// be undefined (none). Differentiable wrt all three; one op (LinearBackward), the bias added inside the product. Throws for a 0-d x, a weight that is not 2-D, x's last dim != in, a bias that
-// is not (out), or mixed dtypes.
+// be undefined (none). Differentiable wrt all three; one op (LinearBackward), the bias added inside the product.
+// Throws for a 0-d x, a weight that is not 2-D, x's last dim != in, a bias that is not (out), mixed dtypes, or
+// integer tensors.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 // relu(linear(x, weight, bias)) as one op (LinearReluBackward), the ReLU applied in place: the product before it is
 // never a tensor of its own. Sequential runs a Linear followed by a ReLU with it. Same checks as linear.
